@@ -1,0 +1,74 @@
+"""Random cases: dimensions and inputs drawn from the spec, deterministically from the seed.
+
+Pure and a leaf apart from the spec dataclasses. Every problem draws from its own stream
+(seed, problem name), so adding a problem does not change another problem's cases.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.spec import DimSpec, InputSpec, ProblemSpec
+
+__all__ = ["Case", "build_cases", "resolve_shape"]
+
+# Rejection sampling of dimension constraints gives up after this many draws: a spec whose
+# constraints cannot be met (m in 2..2, n in 2..2, n != m) is an instructor error, said clearly.
+MAX_DRAWS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    index: int
+    hidden: bool
+    dims: Mapping[str, int]
+    inputs: Mapping[str, Any]  # name -> float64 ndarray, or float for a scalar
+
+
+def _rng(seed: int, problem: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(problem.encode())])
+
+
+def resolve_shape(shape: tuple[str | int, ...], dims: Mapping[str, int]) -> tuple[int, ...]:
+    return tuple(dims[s] if isinstance(s, str) else s for s in shape)
+
+
+def _draw_dims(
+    rng: np.random.Generator, specs: tuple[DimSpec, ...], problem: str
+) -> dict[str, int]:
+    for _ in range(MAX_DRAWS):
+        dims = {d.name: int(rng.integers(d.min, d.max + 1)) for d in specs}
+        if all(dims[d.name] != dims[o] for d in specs for o in d.distinct_from):
+            return dims
+    raise ValueError(
+        f"problem {problem}: no dimensions satisfy the distinct_from constraints "
+        f"in {MAX_DRAWS} draws; widen the ranges"
+    )
+
+
+def _draw_input(rng: np.random.Generator, spec: InputSpec, dims: Mapping[str, int]) -> Any:
+    shape = resolve_shape(spec.shape, dims)
+    if spec.distribution == "normal":
+        value = rng.normal(0.0, spec.scale, size=shape)
+    elif spec.distribution == "uniform":
+        value = rng.uniform(spec.low, spec.high, size=shape)
+    else:
+        value = rng.integers(int(spec.low), int(spec.high), size=shape)
+        return value if shape else int(value)
+    return np.ascontiguousarray(value, dtype=np.float64) if shape else float(value)
+
+
+def build_cases(problem: ProblemSpec, seed: int) -> tuple[Case, ...]:
+    """The problem's public cases, then its hidden ones."""
+    rng = _rng(seed, problem.name)
+    cases = []
+    for index in range(problem.cases + problem.hidden_cases):
+        dims = _draw_dims(rng, problem.dims, problem.name)
+        inputs = {spec.name: _draw_input(rng, spec, dims) for spec in problem.inputs}
+        cases.append(Case(index=index, hidden=index >= problem.cases, dims=dims, inputs=inputs))
+    return tuple(cases)

@@ -1,0 +1,88 @@
+"""Compare one returned array with the expected one: shape, then finiteness, then values.
+
+The verdict rule (one place, used everywhere): a value matches when
+``||got - expected||_F <= atol + rtol * ||expected||_F``. A norm over the whole array, not per
+element: gradients have entries of very different sizes, and a per-element rule would reject
+correct answers on tiny entries (measured: shared/notes/gradient-checking-and-latex.md).
+
+A leaf: numpy only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Comparison", "compare", "matches"]
+
+# How many mismatching entries the feedback shows (pytest.approx shows a short table too).
+SHOWN_ENTRIES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    status: str  # passed | wrong_shape | not_finite | wrong_value
+    got_shape: tuple[int, ...]
+    expected_shape: tuple[int, ...]
+    rel_error: float | None = None
+    max_abs_error: float | None = None
+    mismatched: int = 0
+    total: int = 0
+    worst: tuple[tuple[tuple[int, ...], float, float], ...] = ()
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+
+def matches(got: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float) -> bool:
+    if got.shape != expected.shape:
+        return False
+    if not np.all(np.isfinite(got)):
+        return False
+    return bool(np.linalg.norm(got - expected) <= atol + rtol * np.linalg.norm(expected))
+
+
+def compare(got: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float) -> Comparison:
+    expected = np.asarray(expected, dtype=float)
+    if expected.shape == () and got.size == 1:
+        got = got.reshape(())  # a scalar may come back as any size-1 array
+    if got.shape != expected.shape:
+        return Comparison("wrong_shape", got.shape, expected.shape)
+    if not np.all(np.isfinite(got)):
+        bad = int(np.size(got) - np.count_nonzero(np.isfinite(got)))
+        return Comparison(
+            "not_finite", got.shape, expected.shape, mismatched=bad, total=int(got.size)
+        )
+    diff = np.abs(got - expected)
+    norm_expected = float(np.linalg.norm(expected))
+    error = float(np.linalg.norm(got - expected))
+    rel = error / norm_expected if norm_expected > 0 else (0.0 if error == 0 else float("inf"))
+    ok = error <= atol + rtol * norm_expected
+    # Entries that stand out, for the feedback table: per-entry rule with the same tolerances.
+    entry_bad = diff > atol + rtol * np.abs(expected)
+    order = np.argsort(-diff, axis=None)[:SHOWN_ENTRIES]
+    worst = (
+        tuple(
+            (
+                tuple(int(i) for i in np.unravel_index(k, got.shape)),
+                float(got.flat[k]),
+                float(expected.flat[k]),
+            )
+            for k in order
+            if entry_bad.flat[k]
+        )
+        if not ok
+        else ()
+    )
+    return Comparison(
+        "passed" if ok else "wrong_value",
+        got.shape,
+        expected.shape,
+        rel_error=rel,
+        max_abs_error=float(diff.max()) if diff.size else 0.0,
+        mismatched=int(np.count_nonzero(entry_bad)) if not ok else 0,
+        total=int(got.size),
+        worst=worst,
+    )

@@ -1,0 +1,193 @@
+"""``grader grade``: grade many submissions against one assignment and write their reports.
+
+spec + submissions -> cases -> expected outputs (trusted) -> sandboxed runs -> scores ->
+reports. ``grade(...)`` in Python does exactly what the CLI does.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from grader import isolation
+from grader.cases import Case, build_cases
+from grader.errors import GraderError, UsageError
+from grader.reference import Expected, compute_expected
+from grader.reports import write_reports
+from grader.results import PartResult, SubmissionResult
+from grader.runner import SubmissionRun, run_batch
+from grader.scoring import score_part
+from grader.spec import AssignmentSpec, load_spec
+
+__all__ = ["Submission", "find_submissions", "grade", "prepare"]
+
+SUBMISSION_SUFFIXES = (".py",)
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    name: str
+    path: Path
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """Everything that is the same for every submission: computed once per assignment and seed."""
+
+    spec: AssignmentSpec
+    seed: int
+    cases: tuple[tuple[Case, ...], ...]
+    expected: Expected
+
+
+def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
+    """Folders and single .py files; names are file or folder names without the extension."""
+    found: list[Submission] = []
+    names: dict[str, int] = {}
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or folder")
+        if path.is_file() and path.suffix not in SUBMISSION_SUFFIXES:
+            raise UsageError(
+                f"{path}: a submission is a folder or a .py file "
+                f"(got a {path.suffix or 'file without extension'})"
+            )
+        name = path.stem if path.is_file() else path.resolve().name
+        if name in names:  # two alice/ from different sections: keep both reports
+            names[name] += 1
+            name = f"{name}-{names[name]}"
+        else:
+            names[name] = 1
+        found.append(Submission(name=name, path=path))
+    return found
+
+
+def prepare(spec: AssignmentSpec, seed: int | None = None) -> Prepared:
+    seed = spec.seed if seed is None else seed
+    try:
+        cases = tuple(build_cases(problem, seed) for problem in spec.problems)
+    except ValueError as exc:
+        raise GraderError(f"{spec.root / 'assignment.yaml'}: {exc}") from None
+    return Prepared(spec=spec, seed=seed, cases=cases, expected=compute_expected(spec, cases))
+
+
+def score_run(
+    prepared: Prepared,
+    submission: Submission,
+    run: SubmissionRun,
+    capabilities: isolation.Capabilities,
+) -> SubmissionResult:
+    parts: list[PartResult] = []
+    index = 0
+    for problem, cases in zip(prepared.spec.problems, prepared.cases, strict=True):
+        for part in problem.parts:
+            parts.append(
+                score_part(problem, part, run.parts[index], prepared.expected[index], cases)
+            )
+            index += 1
+    warnings = [f"isolation: {reason}" for reason in capabilities.reasons]
+    if run.fatal:
+        warnings.append(run.fatal)
+    return SubmissionResult(
+        submission=submission.name,
+        source=str(submission.path),
+        assignment=prepared.spec.name,
+        seed=prepared.seed,
+        score=round(sum(p.score for p in parts), 6),
+        max_score=prepared.spec.max_score,
+        parts=tuple(parts),
+        isolation=run.layers,
+        warnings=tuple(warnings),
+        stdout=run.stdout,
+    )
+
+
+def error_result(prepared: Prepared, submission: Submission, message: str) -> SubmissionResult:
+    """The report written when a submission could not be graded: work is never lost."""
+    parts = tuple(
+        PartResult(
+            problem=problem.name,
+            function=part.function,
+            score=0.0,
+            max_score=part.points,
+            status="crashed",
+            feedback=f"{part.function}: not graded: {message}",
+        )
+        for problem in prepared.spec.problems
+        for part in problem.parts
+    )
+    return SubmissionResult(
+        submission=submission.name,
+        source=str(submission.path),
+        assignment=prepared.spec.name,
+        seed=prepared.seed,
+        score=0.0,
+        max_score=prepared.spec.max_score,
+        parts=parts,
+        status="error",
+        error=message,
+    )
+
+
+def grade(
+    assignment: str | Path | AssignmentSpec,
+    submissions: Sequence[str | Path],
+    *,
+    out: str | Path | None = None,
+    seed: int | None = None,
+    jobs: int | None = None,
+    formats: Sequence[str] = ("json", "yaml"),
+    reference: str | Path | None = None,
+    strict: bool = False,
+    on_result: Callable[[SubmissionResult], None] | None = None,
+) -> list[SubmissionResult]:
+    """Grade submissions (folders or .py files); write reports to ``out`` when given.
+
+    Returns one result per submission, in the order given. Raises GraderError (exit code 1)
+    when grading cannot run at all, UsageError or SpecError (exit code 2) for bad input.
+    """
+    spec = (
+        assignment
+        if isinstance(assignment, AssignmentSpec)
+        else load_spec(assignment, reference=reference)
+    )
+    subs = find_submissions(submissions)
+    if not subs:
+        raise UsageError("no submissions given")
+    capabilities = isolation.probe()
+    if strict and capabilities.reasons:
+        raise GraderError(
+            "--strict: refusing to grade without full isolation: " + "; ".join(capabilities.reasons)
+        )
+    prepared = prepare(spec, seed)
+    parallel = jobs if jobs is not None else (os.cpu_count() or 1)
+    if parallel < 1:
+        raise UsageError(f"--jobs must be at least 1, got {parallel}")
+    results: list[SubmissionResult | None] = [None] * len(subs)
+
+    def finish(i: int, result: SubmissionResult) -> None:
+        results[i] = result
+        if out is not None:
+            write_reports(result, Path(out), formats)
+        if on_result is not None:
+            on_result(result)
+
+    try:
+        for i, run in run_batch(
+            spec.problems,
+            prepared.cases,
+            [s.path for s in subs],
+            parallel=parallel,
+            limits=isolation.Limits(),
+            capabilities=capabilities,
+        ):
+            finish(i, score_run(prepared, subs[i], run, capabilities))
+    except GraderError as exc:
+        for i, result in enumerate(results):
+            if result is None:
+                finish(i, error_result(prepared, subs[i], str(exc)))
+        raise
+    return [r for r in results if r is not None]

@@ -1,0 +1,395 @@
+"""What runs inside a student's child process: import their modules, call each part, report.
+
+The child is forked from the sandbox runner (``grader.zygote``) and never returns. Before any
+student code runs it: moves into its own process group, points stdin/stdout/stderr at files
+in its private working directory, closes every other inherited descriptor but the result
+pipe, copies the submission in, cleans the environment and ``sys.path``, and confines itself
+(``grader.isolation``). Results go out as frames (``grader.wire``): raw float64 bytes, never
+pickle. The child's word is believed for nothing but the numbers it returns for each call.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import shutil
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from grader import isolation
+from grader.wire import encode_array, encode_frame
+
+__all__ = ["child_main", "copy_submission", "flatten_output"]
+
+# A result larger than this many elements is refused in the child: a student returning a
+# 10^9-element array must not make the grader allocate it.
+MAX_ELEMENTS = 4_000_000
+MAX_MESSAGE = 4000
+MAX_TRACEBACK = 6000
+MAX_COPY_FILES = 2000
+MAX_COPY_BYTES = 64 << 20
+EXIT_FATAL = 3
+
+
+class _Output:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def send(self, header: Mapping[str, Any], payload: bytes = b"") -> None:
+        data = memoryview(encode_frame(header, payload))
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]
+
+
+def copy_submission(source: Path, workdir: Path) -> None:
+    """Copy a submission file or folder into workdir: no symlinks, bounded size and count."""
+    if source.is_file():
+        shutil.copyfile(source, workdir / source.name)
+        return
+    files = 0
+    total = 0
+    for path in sorted(source.rglob("*")):
+        rel = path.relative_to(source)
+        if any(p.startswith(".") or p == "__pycache__" for p in rel.parts) or path.is_symlink():
+            continue
+        target = workdir / rel
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        files += 1
+        total += path.stat().st_size
+        if files > MAX_COPY_FILES or total > MAX_COPY_BYTES:
+            raise OSError(
+                f"submission is larger than {MAX_COPY_FILES} files or {MAX_COPY_BYTES >> 20} MiB"
+            )
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+
+
+def _redirect_fds(workdir: Path, keep: int) -> None:
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    for fd, name in ((1, ".stdout"), (2, ".stderr")):
+        handle = os.open(workdir / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(handle, fd)
+        os.close(handle)
+    # Everything else inherited from the runner (its pipes to the grader above all) goes.
+    os.closerange(3, keep)
+    os.closerange(keep + 1, 65536)
+
+
+def _clean_sys_path(workdir: Path) -> None:
+    """Keep the interpreter's own directories; drop the grader's checkout and the cwd."""
+    keep = [workdir.as_posix()]
+    roots = {
+        Path(sys.base_prefix).resolve(),
+        Path(sys.prefix).resolve(),
+        Path(sys.exec_prefix).resolve(),
+    }
+    for entry in sys.path:
+        if not entry:
+            continue
+        resolved = Path(entry).resolve()
+        if any(resolved == root or root in resolved.parents for root in roots):
+            keep.append(entry)
+    sys.path[:] = keep
+
+
+def _trim_traceback(exc: BaseException, workdir: Path) -> str:
+    """The student's traceback, limited to frames in their own files, paths made relative."""
+    frames = [
+        f
+        for f in traceback.extract_tb(exc.__traceback__)
+        if f.filename.startswith(workdir.as_posix())
+    ]
+    for f in frames:
+        f.filename = os.path.relpath(f.filename, workdir)
+    lines = ["Traceback (most recent call last):\n"] if frames else []
+    lines += traceback.format_list(frames)
+    lines += traceback.format_exception_only(type(exc), exc)
+    text = "".join(lines)
+    return text if len(text) <= MAX_TRACEBACK else text[:MAX_TRACEBACK] + "\n[... cut]"
+
+
+def _message(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    return text[:MAX_MESSAGE]
+
+
+class _Finder:
+    """Finds a part's function: in its module file first, then in any top-level .py file."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self.modules: dict[str, Any] = {}
+        self.failures: dict[str, BaseException] = {}
+
+    def _import(self, name: str) -> Any:
+        if name in self.modules:
+            return self.modules[name]
+        if name in self.failures:
+            raise self.failures[name]
+        try:
+            module = importlib.import_module(name)
+        except BaseException as exc:  # a SyntaxError, SystemExit, anything at top level
+            self.failures[name] = exc
+            raise
+        self.modules[name] = module
+        return module
+
+    def _candidates(self) -> list[str]:
+        return sorted(
+            p.stem
+            for p in self.workdir.glob("*.py")
+            if p.stem.isidentifier() and not p.name.startswith(".")
+        )
+
+    def find(self, module: str, function: str) -> Callable[..., Any]:
+        has_module = (self.workdir / f"{module}.py").is_file() or (
+            self.workdir / module / "__init__.py"
+        ).is_file()
+        if has_module:
+            try:
+                mod = self._import(module)
+            except BaseException as exc:
+                raise _ImportFailure(module, exc) from None
+            if callable(getattr(mod, function, None)):
+                return getattr(mod, function)
+        for name in self._candidates():
+            if name == module:
+                continue
+            try:
+                mod = self._import(name)
+            except BaseException as exc:
+                if not has_module:
+                    raise _ImportFailure(name, exc) from None
+                continue
+            if callable(getattr(mod, function, None)):
+                return getattr(mod, function)
+        present = sorted(p.name for p in self.workdir.iterdir() if not p.name.startswith("."))
+        where = f"{module}.py" if not has_module else f"{module}.py (it is not defined there)"
+        raise _Missing(
+            f"{function} not found: expected a function {function} in {where}; "
+            f"your submission has: {', '.join(present) or 'no files'}"
+        )
+
+
+class _ImportFailure(Exception):
+    def __init__(self, module: str, exc: BaseException) -> None:
+        super().__init__(module)
+        self.module = module
+        self.exc = exc
+
+
+class _Missing(Exception):
+    pass
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, np.ndarray):
+        return f"ndarray of {value.dtype} with shape {value.shape}"
+    return type(value).__name__
+
+
+def _to_array(value: Any) -> np.ndarray:
+    """A student's leaf value as float64, or ValueError saying what it was."""
+    if value is None:
+        raise ValueError("returned None (is a return statement missing?)")
+    try:
+        arr = np.asarray(value)
+    except BaseException as exc:
+        raise ValueError(
+            f"returned a {_describe(value)} that numpy cannot convert: {_message(exc)}"
+        ) from None
+    if arr.dtype.kind == "c":
+        raise ValueError(f"returned complex values ({_describe(value)}); gradients here are real")
+    if arr.dtype.kind == "b" or arr.dtype.kind not in "iuf":
+        raise ValueError(f"returned a {_describe(value)}, not a real floating-point array")
+    if arr.size > MAX_ELEMENTS:
+        raise ValueError(f"returned {arr.size} numbers, more than the {MAX_ELEMENTS} allowed")
+    return np.ascontiguousarray(arr, dtype="<f8")
+
+
+def flatten_output(value: Any, out: Mapping[str, Any], path: str) -> list[tuple[str, np.ndarray]]:
+    kind = out["k"]
+    if kind == "array":
+        return [(path, _to_array(value))]
+    if kind == "tuple":
+        items = out["items"]
+        if not isinstance(value, (tuple, list)) or len(value) != len(items):
+            raise ValueError(
+                f"expected a tuple of {len(items)} values at {path or 'the result'}, "
+                f"got {_describe(value)}"
+            )
+        leaves = []
+        for k, (item, spec) in enumerate(zip(value, items, strict=True)):
+            leaves += flatten_output(item, spec, f"{path}[{k}]")
+        return leaves
+    keys = out["keys"]
+    if not isinstance(value, Mapping):
+        raise ValueError(
+            f"expected a dict with keys {', '.join(keys)} at {path or 'the result'}, "
+            f"got {_describe(value)}"
+        )
+    missing = [k for k in keys if k not in value]
+    if missing:
+        raise ValueError(f"the dict at {path or 'the result'} lacks key(s) {', '.join(missing)}")
+    leaves = []
+    for key, spec in zip(keys, out["items"], strict=True):
+        leaves += flatten_output(value[key], spec, f"{path}[{key!r}]")
+    return leaves
+
+
+def _call_error(exc: BaseException) -> str:
+    if isinstance(exc, NotImplementedError):
+        return "not_implemented"
+    if isinstance(exc, MemoryError):
+        return "memory"
+    return "exception"
+
+
+def _run_part(
+    out: _Output,
+    index: int,
+    part: Mapping[str, Any],
+    cases: Sequence[Mapping[str, Any]],
+    finder: _Finder,
+    workdir: Path,
+) -> None:
+    out.send({"t": "begin", "part": index})
+    try:
+        fn = finder.find(part["module"], part["function"])
+    except _ImportFailure as failure:
+        out.send(
+            {
+                "t": "error",
+                "part": index,
+                "case": -1,
+                "kind": "import",
+                "message": f"could not import {failure.module}.py: {_message(failure.exc)}",
+                "traceback": _trim_traceback(failure.exc, workdir),
+            }
+        )
+        out.send({"t": "end", "part": index})
+        return
+    except _Missing as missing:
+        out.send(
+            {
+                "t": "error",
+                "part": index,
+                "case": -1,
+                "kind": "missing",
+                "message": str(missing)[:MAX_MESSAGE],
+                "traceback": "",
+            }
+        )
+        out.send({"t": "end", "part": index})
+        return
+    for case_index, inputs in enumerate(cases):
+        # Each call gets its own copy: a function that mutates its arguments cannot
+        # corrupt another part's inputs.
+        args = [
+            np.array(inputs[a], copy=True) if isinstance(inputs[a], np.ndarray) else inputs[a]
+            for a in part["args"]
+        ]
+        try:
+            value = fn(*args)
+            leaves = flatten_output(value, part["output"], "")
+        except ValueError as exc:
+            if exc.__traceback__ is not None and _raised_in_harness(exc):
+                out.send(
+                    {
+                        "t": "error",
+                        "part": index,
+                        "case": case_index,
+                        "kind": "type",
+                        "message": str(exc)[:MAX_MESSAGE],
+                        "traceback": "",
+                    }
+                )
+                continue
+            out.send(
+                {
+                    "t": "error",
+                    "part": index,
+                    "case": case_index,
+                    "kind": "exception",
+                    "message": _message(exc),
+                    "traceback": _trim_traceback(exc, workdir),
+                }
+            )
+            continue
+        except BaseException as exc:  # SystemExit and KeyboardInterrupt included
+            out.send(
+                {
+                    "t": "error",
+                    "part": index,
+                    "case": case_index,
+                    "kind": _call_error(exc),
+                    "message": _message(exc),
+                    "traceback": _trim_traceback(exc, workdir),
+                }
+            )
+            continue
+        for path, arr in leaves:
+            header, payload = encode_array(arr)
+            out.send(
+                {"t": "leaf", "part": index, "case": case_index, "path": path, **header}, payload
+            )
+    out.send({"t": "end", "part": index})
+
+
+def _raised_in_harness(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code.co_filename == __file__
+
+
+def child_main(
+    *,
+    result_fd: int,
+    workdir: Path,
+    source: Path,
+    parts: Sequence[Mapping[str, Any]],
+    cases: Sequence[Sequence[Mapping[str, Any]]],
+    start: int,
+    limits: isolation.Limits,
+    capabilities: isolation.Capabilities,
+    env: Mapping[str, str],
+) -> None:
+    """Body of a forked child: never returns."""
+    code = 0
+    try:
+        os.setsid()
+        _redirect_fds(workdir, result_fd)
+        out = _Output(result_fd)
+        try:
+            copy_submission(source, workdir)
+            os.chdir(workdir)
+            os.environ.clear()
+            os.environ.update(env)
+            _clean_sys_path(workdir)
+            importlib.invalidate_caches()
+            layers = isolation.apply_isolation(
+                str(workdir), limits=limits, capabilities=capabilities
+            )
+        except BaseException as exc:
+            out.send({"t": "fatal", "message": f"the sandbox could not start: {_message(exc)}"})
+            os._exit(EXIT_FATAL)
+        out.send({"t": "layers", "layers": list(layers)})
+        finder = _Finder(workdir)
+        for index in range(start, len(parts)):
+            part = parts[index]
+            _run_part(out, index, part, cases[part["problem"]], finder, workdir)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)

@@ -1,0 +1,632 @@
+"""Read students' LaTeX answers as shape-checked sympy matrix expressions, and evaluate them.
+
+Why a parser of our own: sympy's ``parse_latex`` and latex2sympy2 make every symbol commutative, read
+``K^{-1}`` as a scalar and ``^T`` as a power of a symbol ``T`` (measured in
+shared/notes/gradient-checking-and-latex.md, Part C). This is a small recursive-descent parser:
+
+    expr    := [+|-] term ((+|-) term)*              sums: shapes must be equal
+    term    := factor ([\\cdot|\\times|*|/] factor)*  implicit products: noncommutative, left to right
+    factor  := primary ('^' sup | '_' sub)*          '^' binds one token or one {...} group, as in TeX
+    primary := letter | \\greek | number | (expr) | [expr] | {expr} | |expr| | \\frac{a}{b}
+             | (\\tr | \\det | \\log | \\ln) (bracketed group | implicit product)
+
+so ``W^TWx`` is (W^T)(W)(x). The lexer drops ``\\left \\right \\big``, spacing (``\\, \\; \\! \\quad ~``),
+``$`` and the font commands ``\\mathbf \\boldsymbol \\bm \\vec``.
+
+Policies (each is something a student can run into, so each is stated here):
+- Only declared symbols: an unknown letter is an error with a did-you-mean, never a guess.
+- Dimensions are compared by name: ``m`` and ``n`` differ even if they are equal at run time.
+- A scalar counts as 1 x 1, so ``^T``, ``\\tr`` and ``\\det`` of a scalar return it unchanged
+  (students write ``(x^Tx)^T``); ``^{-1}`` and ``^k`` of a scalar are ordinary powers.
+- A (1 x 1) matrix such as ``x^Tx`` acts as a scalar where a matrix would not fit: as a factor
+  that cannot multiply its neighbour as a matrix (``(x^Tx)W``), in ``\\log``, ``|.|``, a
+  denominator, or added to a scalar. It becomes ``Trace(x.T*x)``, its only entry (sympy expands a
+  ``MatrixElement`` into a ``Sum`` on every ``doit``; ``Trace`` it leaves alone).
+- ``scalar + matrix`` is an error ("write D I"): reading it as ``D I`` would grade an answer
+  other than the one written.
+- ``I``: if declared (square) it is the identity of that size. Otherwise its size comes from the
+  first sized matrix it is added to or multiplied with (``K - \\beta^{-1}I``), or from a subscript
+  ``I_N``/``I_{N}`` (a declared dimension or an integer). If nothing fixes it (``\\tr I``, an answer
+  ``2I``) the error asks for ``I_N``.
+- ``^T`` is a transpose even when ``T`` is declared; ``^{-T}`` is the inverse transpose.
+- ``\\tr``, ``\\det``, ``\\log`` take a bracketed group if one follows (``\\tr(A)B`` = tr(A) B),
+  otherwise the implicit product that follows (``\\tr AB`` = tr(AB), ``\\log\\det K``).
+- ``|A|`` is det for a square matrix and abs for a scalar (or 1 x 1); a bare ``|`` inside ``|...|``
+  closes it, so nest with ``\\left| \\right|`` or ``\\det``. ``\\log`` is natural.
+- sympy objects: a matrix is ``MatrixSymbol(name, r, c)`` with dimensions
+  ``Symbol(d, integer=True, positive=True)``; a scalar is a plain ``Symbol(name)``, so the two never
+  collide (Q2 has a scalar ``N`` and a dimension ``N``).
+
+``evaluate`` walks the tree with numpy because sympy 1.14's lambdify cannot print Trace or
+Determinant. ``A^{-1}B`` uses ``solve`` and ``\\log|K|`` uses ``slogdet`` (no over/underflow).
+Not supported: norms, ``\\odot``, ``\\otimes``, diag/vec, primes as transposes, unicode ``ᵀ``/``α``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+import sympy as sp
+
+__all__ = ["LatexError", "ParsedAnswer", "SymbolSpec", "evaluate", "parse_latex"]
+
+Dim = str | int
+Shape = tuple[Dim, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SymbolSpec:
+    """A declared symbol: its LaTeX name ("W", "x", "alpha") and shape (() or (rows, cols))."""
+
+    name: str
+    shape: tuple[str | int, ...] = ()
+
+
+class LatexError(ValueError):
+    """A student's answer cannot be read. The one-line message says what, where and the fix."""
+
+    def __init__(self, message: str, column: int | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedAnswer:
+    """The source, its sympy expression and its shape (() for a scalar) in declared dimensions."""
+
+    source: str
+    expr: sp.Basic
+    shape: tuple[str | int, ...]
+
+
+_GREEK = frozenset(
+    [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "varepsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "vartheta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "pi",
+        "varpi",
+        "rho",
+        "varrho",
+        "sigma",
+        "varsigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "varphi",
+        "chi",
+        "psi",
+        "omega",
+        "Gamma",
+        "Delta",
+        "Theta",
+        "Lambda",
+        "Xi",
+        "Pi",
+        "Sigma",
+        "Upsilon",
+        "Phi",
+        "Psi",
+        "Omega",
+    ]
+)
+_FUNCS = {"tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log"}
+_FRACS = frozenset({"frac", "dfrac", "tfrac"})
+_INFIX = frozenset({"cdot", "times"})
+_TRANSPOSE = frozenset({"top", "intercal"})
+_OPEN = {"(": ")", "[": "]", "{": "}", "|": "|", "lbar": "|"}
+_KNOWN = sorted(
+    _GREEK
+    | _FUNCS.keys()
+    | _FRACS
+    | _INFIX
+    | _TRANSPOSE
+    | {"operatorname", "mathrm", "text", "mathbf", "boldsymbol", "bm", "left", "right", "quad"}
+)
+_SUPPORTED = (
+    r"Greek letters, \frac, \cdot, \times, ^T, ^\top, ^{-1}, \operatorname{tr}, \det, \log, \ln,"
+    r" |K|, \left( \right), \mathbf{W}, I_N"
+)
+_TOKEN = re.compile(
+    r"(?P<skip>\s+|~|\$|\\[,;:!> ]|\\(?:q?quad|displaystyle|mathbf|boldsymbol|bm|mathbfit|pmb|vec)"
+    r"(?![A-Za-z]))|(?P<size>\\(?:left|right|[bB]igg?[lrm]?)(?![A-Za-z]))"
+    r"|(?P<word>\\(?:operatorname|mathrm|mathsf|mathit|text|textrm)\s*\{\s*(?P<w>[A-Za-z]+)\s*\})"
+    r"|(?P<cmd>\\(?:[A-Za-z]+|.))|(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<letter>[A-Za-z])"
+    r"|(?P<punct>[-+*/^_()[\]{}|])"
+)
+_FREE = sp.Symbol("_unsized", integer=True, positive=True)
+_UNSIZED_I = sp.MatrixSymbol("I", _FREE, _FREE)  # an identity whose size is not known yet
+_ANY: Shape = ("?", "?")  # the shape of an expression built only from scalars and unsized I
+
+
+@dataclass(frozen=True, slots=True)
+class _Tok:
+    kind: str  # "letter", "num", "cmd", "lbar", "rbar", or the punctuation character itself
+    text: str  # the letter, the digits, or the command name without its backslash
+    start: int  # 0-based offsets into the source; the column is start + 1
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Val:
+    expr: Any  # a sympy expression (typed Any: sympy's operator stubs are too loose to check)
+    shape: Shape
+    start: int
+    end: int
+
+
+def _dim(d: Dim) -> sp.Expr:
+    return sp.Integer(d) if isinstance(d, int) else sp.Symbol(d, integer=True, positive=True)
+
+
+def _fmt(shape: Shape) -> str:
+    return (
+        "scalar" if not shape else "size unknown" if shape == _ANY else " x ".join(map(str, shape))
+    )
+
+
+def _shown(name: str) -> str:
+    return f"\\{name}" if len(name) > 1 else name
+
+
+def _square(shape: Shape) -> bool:
+    return len(shape) == 2 and shape != _ANY and shape[0] == shape[1]
+
+
+def _tokenize(src: str) -> list[_Tok]:
+    toks: list[_Tok] = []
+    side, pos = "", 0  # side: "l" or "r" after \left, \bigr, ...: tells | openers from closers
+    while pos < len(src):
+        if (m := _TOKEN.match(src, pos)) is None:
+            hint = {"'": "write a transpose as ^T", "=": "give only the expression"}.get(src[pos])
+            col = pos + 1
+            raise LatexError(f"unexpected {src[pos]!r} at column {col}; {hint or 'remove it'}", col)
+        kind, text, start, pos = m.lastgroup or "", m.group(), m.start(), m.end()
+        if kind == "size":
+            side = (
+                "l" if text.endswith(("left", "l")) else "r" if text.endswith(("ght", "r")) else ""
+            )
+        if kind in ("skip", "size"):
+            continue
+        if kind == "word":
+            word = m.group("w")
+            if len(word) > 1 and word not in _FUNCS and word.lower() not in _FUNCS:
+                col = start + 1
+                raise LatexError(
+                    f"unknown operator {text} at column {col}; supported: tr, det, log", col
+                )
+            kind, text = ("letter", word) if len(word) == 1 else ("cmd", word.lower())
+        elif kind == "cmd":
+            text = text[1:]
+            if text in ("lvert", "rvert", "vert"):
+                kind, side = "punct", text[0] if text[0] != "v" else side
+        if kind == "punct":
+            text = "|" if text.endswith("vert") else text
+            kind = {"l": "lbar", "r": "rbar"}.get(side, "|") if text == "|" else text
+        toks.append(_Tok(kind, text, start, pos))
+        side = ""
+    return toks
+
+
+def _symbol_table(symbols: Mapping[str, SymbolSpec]) -> tuple[dict[str, _Val], set[Dim]]:
+    """Validate the caller's declarations up front, so a bad spec is never blamed on a student."""
+    table: dict[str, _Val] = {}
+    for key, spec in symbols.items():
+        if not isinstance(spec, SymbolSpec):
+            raise TypeError(f"symbols[{key!r}]: expected SymbolSpec, got {type(spec).__name__}")
+        name, shape = spec.name, tuple(spec.shape)
+        if key != name or not (
+            (len(name) == 1 and name.isascii() and name.isalpha()) or name in _GREEK
+        ):
+            raise ValueError(
+                f"symbols[{key!r}].name={name!r}: expected the key itself, a single letter or a "
+                "Greek letter name such as 'alpha'"
+            )
+        dims_ok = all(
+            (type(d) is int and d >= 1) or (isinstance(d, str) and d.isidentifier()) for d in shape
+        )
+        if len(shape) not in (0, 2) or not dims_ok or (name == "I" and not _square(shape)):
+            raise ValueError(
+                f"symbols[{key!r}].shape={shape!r}: expected () or (rows, cols) of dimension names"
+                " or positive ints" + (" (I is the identity, so square)" if name == "I" else "")
+            )
+        if name == "I":
+            expr: Any = sp.Identity(_dim(shape[0]))
+        else:
+            expr = sp.MatrixSymbol(name, *map(_dim, shape)) if shape else sp.Symbol(name)
+        table[name] = _Val(expr, shape, 0, 0)
+    return table, {d for v in table.values() for d in v.shape if isinstance(d, str)}
+
+
+class _Parser:
+    """One parse of one answer. Every _Val carries its source span, for messages that quote it."""
+
+    def __init__(self, src: str, table: dict[str, _Val], dims: set[Dim]) -> None:
+        self.src, self.table, self.dims = src, table, dims
+        self.toks, self.i, self.bars = _tokenize(src), 0, 0
+
+    def fail(self, message: str, col: int) -> NoReturn:
+        raise LatexError(message.replace("@", f"at column {col}", 1), col)
+
+    def desc(self, v: _Val) -> str:
+        text = " ".join(self.src[v.start : v.end].split())
+        return f"{text if len(text) <= 30 else text[:27] + '...'} ({_fmt(v.shape)})"
+
+    def peek(self, *kinds: str) -> bool:
+        return self.i < len(self.toks) and self.toks[self.i].kind in kinds
+
+    def next(self, what: str) -> _Tok:
+        if self.i >= len(self.toks):
+            self.fail(f"incomplete answer: expected {what} @", len(self.src) + 1)
+        self.i += 1
+        return self.toks[self.i - 1]
+
+    def split_digit(self, k: int) -> _Tok:
+        """TeX reads one digit in ``x^23`` and ``\\frac12``; the rest stays for later."""
+        t = self.toks[k] if k < len(self.toks) else _Tok("", "", 0, 0)
+        if t.kind == "num" and len(t.text) > 1:
+            rest = _Tok("num", t.text[1:], t.start + 1, t.end)
+            self.toks[k : k + 1] = [_Tok("num", t.text[0], t.start, t.start + 1), rest]
+        return self.toks[k] if k < len(self.toks) else t
+
+    def parse(self) -> _Val:
+        if not self.toks:
+            self.fail("empty answer @: write the expression in LaTeX, e.g. Wx^T", 1)
+        v = self.expr()
+        if self.i < len(self.toks):
+            t = self.toks[self.i]
+            if t.kind in (")", "]", "}", "rbar"):
+                self.fail(f"unbalanced parentheses: {t.text} @ has no matching opener", t.start + 1)
+            self.fail(f"unexpected {self.src[t.start : t.end]} @", t.start + 1)
+        if v.shape == _ANY:
+            self.fail("cannot infer the size of I @; write I_N with N a dimension", v.start + 1)
+        return v
+
+    def expr(self) -> _Val:
+        sign = self.next("an expression") if self.peek("+", "-") else None
+        v = self.term()
+        if sign is not None:
+            v = _Val(-v.expr if sign.kind == "-" else v.expr, v.shape, sign.start, v.end)
+        while self.peek("+", "-"):
+            op = self.next("+")
+            v = self.add(v, self.term(), op)
+        return v
+
+    def term(self, explicit: bool = True) -> _Val:
+        v = self.factor()
+        while self.i < len(self.toks):
+            t = self.toks[self.i]
+            infix = t.kind in ("*", "/") or (t.kind == "cmd" and t.text in _INFIX)
+            if explicit and infix:
+                self.i += 1
+                v = self.divide(v, self.factor()) if t.kind == "/" else self.mul(v, self.factor())
+            elif (
+                (t.kind == "cmd" and t.text not in _INFIX and t.text not in _TRANSPOSE)
+                or t.kind in ("letter", "num", "(", "[", "{", "lbar")
+                or (t.kind == "|" and not self.bars)  # inside |...| a bare | closes
+            ):
+                v = self.mul(v, self.factor())
+            else:
+                break
+        return v
+
+    def factor(self) -> _Val:
+        v = self.primary()
+        while self.peek("^", "_"):
+            t = self.next("^")
+            v = self.superscript(v, t) if t.kind == "^" else self.subscript(v, t)
+        return v
+
+    def primary(self) -> _Val:
+        t = self.next("a symbol, a number or (")
+        if t.kind == "letter" or (t.kind == "cmd" and t.text in _GREEK):
+            return self.symbol(t)
+        if t.kind == "num":
+            return _Val(sp.Rational(t.text), (), t.start, t.end)
+        if t.kind in _OPEN:
+            bars, self.bars = self.bars, (self.bars + 1 if t.text == "|" else 0)
+            v, self.bars = self.expr(), bars
+            want = ("|", "rbar") if t.text == "|" else (_OPEN[t.kind],)
+            if not self.peek(*want):
+                self.unclosed(t)
+            v = _Val(v.expr, v.shape, t.start, self.next(")").end)
+            return self.apply("abs", v, t) if t.text == "|" else v
+        if t.kind == "cmd" and t.text in _FRACS:
+            self.split_digit(self.i)
+            num = self.primary()
+            self.split_digit(self.i)
+            den = self.primary()
+            return self.divide(_Val(num.expr, num.shape, t.start, num.end), den)
+        if t.kind == "cmd" and t.text in _FUNCS:
+            arg = self.primary() if self.peek(*_OPEN) else self.term(explicit=False)
+            return self.apply(_FUNCS[t.text], arg, t)
+        if t.kind == "cmd" and t.text not in _KNOWN:
+            close = difflib.get_close_matches(t.text, _KNOWN, n=1)
+            mean = f"did you mean \\{close[0]}? " if close else ""
+            self.fail(f"unknown command \\{t.text} @; {mean}supported: {_SUPPORTED}", t.start + 1)
+        self.fail(f"unexpected {self.src[t.start : t.end]} @; expected a symbol or (", t.start + 1)
+
+    def unclosed(self, t: _Tok) -> NoReturn:
+        if self.i < len(self.toks) and not self.peek(")", "]", "}", "rbar", "|"):
+            bad = self.toks[self.i]
+            self.fail(f"unexpected {self.src[bad.start : bad.end]} @", bad.start + 1)
+        where = "is never closed"
+        if self.i < len(self.toks):
+            bad = self.toks[self.i]
+            where = f"is closed by {bad.text} at column {bad.start + 1}"
+        self.fail(f"unbalanced parentheses: {t.text} @ {where}; add {_OPEN[t.kind]}", t.start + 1)
+
+    def symbol(self, t: _Tok) -> _Val:
+        name = t.text
+        alias = name[3:] if name.startswith("var") else f"var{name}"
+        found = self.table.get(name) or (self.table.get(alias) if name in _GREEK else None)
+        if found is not None:
+            return _Val(found.expr, found.shape, t.start, t.end)
+        if name == "I":
+            return _Val(_UNSIZED_I, _ANY, t.start, t.end)
+        # Suggest, never guess: same letter in the other case, a close name, or a Greek name /
+        # function typed without its backslash ("alpha", "tr").
+        guess = [d for d in self.table if d.lower() == name.lower()]
+        guess = guess or difflib.get_close_matches(name, list(self.table), n=1, cutoff=0.6)
+        left, right = t.start, t.start
+        while left > 0 and self.src[left - 1].isalpha():
+            left -= 1
+        while right < len(self.src) and self.src[right].isalpha():
+            right += 1
+        run = self.src[left:right] if self.src[left - 1 : left] != "\\" else ""
+        words = [w for w in (*self.table, "tr", "det", "log") if len(w) > 1 and w in run]
+        guess = guess or [w if w in self.table else f"operatorname{{{w}}}" for w in words[:1]]
+        hint = f"did you mean {_shown(guess[0])}?" if guess else ""
+        hint = hint or "declared: " + ", ".join(map(_shown, sorted(self.table, key=str.lower)))
+        self.fail(f"unknown symbol {_shown(name)} @; {hint}", t.start + 1)
+
+    def sized(self, v: _Val, d: Dim) -> _Val:
+        return _Val(v.expr.xreplace({_UNSIZED_I: sp.Identity(_dim(d))}), (d, d), v.start, v.end)
+
+    def scalar(self, v: _Val) -> _Val:
+        return _Val(sp.Trace(v.expr), (), v.start, v.end) if v.shape == (1, 1) else v
+
+    def mul(self, a: _Val, b: _Val) -> _Val:
+        if a.shape == _ANY and len(b.shape) == 2 and b.shape != _ANY:
+            a = self.sized(a, b.shape[0])
+        if b.shape == _ANY and len(a.shape) == 2 and a.shape != _ANY:
+            b = self.sized(b, a.shape[1])
+        if not a.shape or not b.shape or a.shape == b.shape == _ANY:
+            shape = a.shape or b.shape
+        elif a.shape[1] == b.shape[0]:
+            shape = (a.shape[0], b.shape[1])
+        elif (1, 1) in (a.shape, b.shape):
+            a, b = self.scalar(a), self.scalar(b)
+            shape = a.shape or b.shape
+        else:
+            self.fail(
+                f"cannot multiply {self.desc(a)} by {self.desc(b)} @: inner dimensions "
+                f"{a.shape[1]} and {b.shape[0]} differ",
+                b.start + 1,
+            )
+        return _Val(a.expr * b.expr, shape, a.start, b.end)
+
+    def divide(self, num: _Val, den: _Val) -> _Val:
+        den = self.scalar(den)
+        if den.shape:
+            self.fail(
+                f"cannot divide by {self.desc(den)} @: the denominator must be a scalar; "
+                "write a matrix inverse as ^{-1}",
+                den.start + 1,
+            )
+        return _Val(num.expr / den.expr, num.shape, num.start, den.end)
+
+    def add(self, a: _Val, b: _Val, op: _Tok) -> _Val:
+        if a.shape == _ANY and _square(b.shape):
+            a = self.sized(a, b.shape[0])
+        if b.shape == _ANY and _square(a.shape):
+            b = self.sized(b, a.shape[0])
+        if () in (a.shape, b.shape):
+            a, b = self.scalar(a), self.scalar(b)
+        if a.shape != b.shape:
+            s, m = (a, b) if not a.shape else (b, a)
+            if not s.shape:
+                text = " ".join(self.src[s.start : s.end].split()).lstrip("+- ")
+                fix = (
+                    f"write {text} I for a multiple of the identity"
+                    if m.shape[0] == m.shape[1]
+                    else ""
+                )
+                msg = f"cannot add scalar {text} to {self.desc(m)} @; {fix or 'remove it'}"
+                self.fail(msg, op.start + 1)
+            self.fail(
+                f"cannot add {self.desc(a)} and {self.desc(b)} @: shapes differ", op.start + 1
+            )
+        expr = a.expr - b.expr if op.kind == "-" else a.expr + b.expr
+        return _Val(expr, a.shape, a.start, b.end)
+
+    def superscript(self, v: _Val, caret: _Tok) -> _Val:
+        braced = self.peek("{")
+        self.i += braced
+        neg = braced and self.peek("-")
+        self.i += neg
+        body = self.split_digit(self.i)
+        self.next("a superscript such as T or {-1}")
+        transpose = body.text in _TRANSPOSE if body.kind == "cmd" else body.text == "T"
+        power = 1 if transpose else int(body.text) if body.text.isdigit() else None
+        close = self.next("}") if braced else body
+        if power is None or close.kind not in ("}", body.kind):
+            msg = "unsupported superscript @; use ^T, ^\\top, ^{-1}, ^{-T} or an integer power, e.g. ^2"
+            self.fail(msg, caret.start + 1)
+        power, expr, shape = -power if neg else power, v.expr, v.shape
+        if power != 1 and shape and shape[0] != shape[1]:
+            verb = "invert" if power == -1 else f"raise to the power {power}"
+            msg = f"cannot {verb} {self.desc(v)} @: only square matrices have powers and inverses"
+            self.fail(msg, caret.start + 1)
+        if power != 1:
+            expr = sp.Inverse(expr) if power == -1 and shape else expr**power
+        if transpose and shape:
+            expr, shape = expr.T, shape[::-1]
+        return _Val(expr, shape, v.start, close.end)
+
+    def subscript(self, v: _Val, under: _Tok) -> _Val:
+        col = under.start + 1
+        if v.expr != _UNSIZED_I and not isinstance(v.expr, sp.Identity):
+            self.fail("subscripts are only allowed on the identity, as in I_N @", col)
+        braced = self.peek("{")
+        self.i += braced
+        parts = [self.split_digit(self.i)]
+        self.next("a dimension such as N")
+        while braced and self.peek("letter", "num"):
+            parts.append(self.next("}"))
+        end = self.next("}").end if braced else parts[0].end
+        name = "".join(p.text for p in parts)
+        d: Dim = int(name) if name.isdigit() else name
+        plain = all(p.kind in ("letter", "num") for p in parts) and name != "0"
+        if not plain or not (isinstance(d, int) or d in self.dims):
+            known = ", ".join(sorted(map(str, self.dims))) or "none"
+            self.fail(f"unknown dimension {name} in I_{{{name}}} @; declared: {known}", col)
+        if v.expr != _UNSIZED_I and v.shape != (d, d):
+            self.fail(f"I is declared as {_fmt(v.shape)} but written as I_{name} @", col)
+        return self.sized(_Val(_UNSIZED_I, _ANY, v.start, end), d)
+
+    def apply(self, func: str, v: _Val, t: _Tok) -> _Val:
+        """\\tr, \\det, \\log and |.|; a scalar (or 1 x 1) passes through \\tr and \\det unchanged."""
+        col, v = t.start + 1, self.scalar(v) if func in ("log", "abs") else v
+        if v.shape == _ANY:
+            self.fail("cannot infer the size of I @; write I_N with N a dimension", col)
+        if func == "log" and v.shape:
+            square = v.shape[0] == v.shape[1]
+            hint = "; for a log-determinant write \\log|K| or \\log\\det K" if square else ""
+            self.fail(f"cannot take the log of {self.desc(v)} @: it needs a scalar{hint}", col)
+        if v.shape and v.shape[0] != v.shape[1]:
+            what = "trace" if func == "tr" else "determinant"
+            self.fail(f"cannot take the {what} of {self.desc(v)} @: it must be square", col)
+        if not v.shape:
+            expr = {"log": sp.log, "abs": sp.Abs}.get(func, lambda e: e)(v.expr)
+        else:
+            expr = sp.Trace(v.expr) if func == "tr" else sp.Determinant(v.expr)
+        return _Val(expr, (), t.start, v.end)
+
+
+def parse_latex(source: str, symbols: Mapping[str, SymbolSpec]) -> ParsedAnswer:
+    """Parse a LaTeX answer over the declared symbols; raise LatexError saying what and where."""
+    if not isinstance(source, str):
+        raise TypeError(f"source={source!r} (type={type(source).__name__}): expected str")
+    table, dims = _symbol_table(symbols)
+    v = _Parser(source, table, dims).parse()
+    return ParsedAnswer(source, v.expr, v.shape)
+
+
+def evaluate(answer: ParsedAnswer, values: Mapping[str, np.ndarray | float]) -> np.ndarray | float:
+    """Evaluate a parsed answer at numeric values: a float for a scalar, else a 2-D array.
+
+    Dimension sizes are read off the arrays (a named dimension must have one size throughout).
+    Complex inputs stay complex, so complex-step differentiation works through the answer.
+    """
+    arrays: dict[str, np.ndarray] = {}
+    sizes: dict[sp.Basic, int] = {}
+    for sym in sorted(answer.expr.atoms(sp.MatrixSymbol), key=str):
+        if sym.name not in values:
+            raise ValueError(f"values[{sym.name!r}] is missing: the answer uses {sym.name}")
+        arr = np.asarray(values[sym.name])
+        arr = arr.astype(float) if arr.dtype.kind in "biu" else arr
+        if arr.ndim != 2:
+            raise ValueError(f"values[{sym.name!r}]: expected a 2-D array, got shape {arr.shape}")
+        for dim, size in zip(sym.shape, arr.shape, strict=True):
+            if sizes.setdefault(dim, size) != size:
+                raise ValueError(
+                    f"values[{sym.name!r}] has shape {arr.shape}, but {dim} = {sizes[dim]} elsewhere"
+                )
+        arrays[sym.name] = arr
+    out = _Evaluator(values, arrays, sizes).ev(answer.expr)
+    if answer.shape:
+        return np.asarray(out)
+    return complex(out) if np.iscomplexobj(out) else float(out)
+
+
+@dataclass(frozen=True, slots=True)
+class _Evaluator:
+    values: Mapping[str, np.ndarray | float]
+    arrays: dict[str, np.ndarray]
+    sizes: dict[sp.Basic, int]
+
+    def size(self, dim: sp.Basic) -> int:
+        if dim.is_Integer:
+            return int(dim)
+        if dim in self.sizes:
+            return self.sizes[dim]
+        # An I_N with no matrix of size N in the answer: fall back on a scalar value named N.
+        value = self.values.get(str(dim))
+        if value is None or np.ndim(value) != 0 or float(value) != int(value):  # type: ignore[arg-type]
+            raise ValueError(f"cannot tell the size {dim}: no matrix in the answer has it")
+        return int(value)  # type: ignore[arg-type]
+
+    def ev(self, e: sp.Basic) -> Any:
+        if isinstance(e, sp.MatrixSymbol):
+            return self.arrays[e.name]
+        if isinstance(e, sp.Identity):
+            return np.eye(self.size(e.rows))
+        if isinstance(e, sp.ZeroMatrix):
+            return np.zeros((self.size(e.rows), self.size(e.cols)))
+        if isinstance(e, sp.Symbol):
+            if e.is_integer:  # a dimension, e.g. from Trace(Identity(N)) = N
+                return float(self.size(e))
+            if e.name not in self.values or np.ndim(self.values[e.name]) != 0:
+                raise ValueError(f"values[{e.name!r}]: expected a scalar for {e.name}")
+            return np.asarray(self.values[e.name])[()]
+        if e.is_Number:
+            return float(e)  # type: ignore[arg-type]
+        if isinstance(e, (sp.MatMul, sp.Mul)):
+            return self.product(e.args)
+        if isinstance(e, (sp.MatAdd, sp.Add)):
+            return sum((self.ev(a) for a in e.args[1:]), start=self.ev(e.args[0]))
+        if isinstance(e, sp.MatPow):
+            return np.linalg.matrix_power(self.ev(e.base), int(e.exp))
+        if isinstance(e, sp.Pow):
+            return self.ev(e.base) ** (int(e.exp) if e.exp.is_Integer else float(e.exp))
+        if isinstance(e, sp.log) and isinstance(e.args[0], sp.Determinant):
+            sign, logabs = np.linalg.slogdet(self.ev(e.args[0].arg))
+            if np.iscomplexobj(sign):
+                return logabs + np.log(sign)
+            return logabs if sign > 0 else -np.inf if sign == 0 else np.nan
+        for kind, func in _UNARY:
+            if isinstance(e, kind):
+                return func(self.ev(e.args[0]))
+        raise TypeError(f"evaluate: no numeric rule for {type(e).__name__} in {e}")
+
+    def product(self, args: tuple[sp.Basic, ...]) -> Any:
+        """Multiply right to left, so that ``A^{-1} B`` is ``solve(A, B)``, never ``inv(A) @ B``."""
+        acc, scale = None, 1.0
+        for a in reversed(args):
+            if isinstance(a, sp.Inverse) and acc is not None:
+                acc = np.linalg.solve(self.ev(a.arg), acc)
+                continue
+            v = self.ev(a)
+            if np.ndim(v) == 0:
+                scale = scale * v
+            else:
+                acc = v if acc is None else v @ acc
+        return scale if acc is None else scale * acc
+
+
+_UNARY: tuple[tuple[type, Any], ...] = (
+    (sp.Transpose, np.transpose),
+    (sp.Inverse, np.linalg.inv),
+    (sp.Trace, np.trace),
+    (sp.Determinant, np.linalg.det),
+    (sp.log, np.log),
+    (sp.Abs, np.abs),
+)

@@ -1,0 +1,660 @@
+"""The assignment spec: ``assignment.yaml`` read into frozen dataclasses, validated up front.
+
+Every error names the file, the key path, the bad value and what is allowed, e.g.
+``assignments/hw1/assignment.yaml: problems[1].parts[2].points: expected a number >= 0, got -1``.
+The YAML keys match the dataclass fields one to one; the format is documented in the README.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import keyword
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import CodeType
+from typing import Any
+
+import yaml
+
+from grader.errors import SpecError
+from grader.graph import FUNCTIONS, compile_expression
+
+__all__ = [
+    "ArrayOutput",
+    "AssignmentSpec",
+    "DictOutput",
+    "DimSpec",
+    "GradientSpec",
+    "InputSpec",
+    "OutputSpec",
+    "PartSpec",
+    "ProblemSpec",
+    "Tolerance",
+    "TupleOutput",
+    "load_spec",
+]
+
+SPEC_FILE = "assignment.yaml"
+CREDIT_RULES = ("all_or_nothing", "fraction_of_cases")
+DISTRIBUTIONS = ("normal", "uniform", "integers")
+
+# Defaults chosen from measurements (shared/notes/gradient-checking-and-latex.md): a correct
+# gradient lands within ~1e-8 of the reference, the nearest wrong one ~1e-4 away.
+DEFAULT_RTOL = 1e-6
+DEFAULT_ATOL = 1e-9
+DEFAULT_TIME_LIMIT = 10.0
+DEFAULT_CASES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerance:
+    """A result matches when ||got - expected||_F <= atol + rtol * ||expected||_F."""
+
+    rtol: float = DEFAULT_RTOL
+    atol: float = DEFAULT_ATOL
+
+
+@dataclass(frozen=True, slots=True)
+class DimSpec:
+    name: str
+    min: int
+    max: int
+    distinct_from: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """How one input is drawn. ``shape`` entries are dimension names or ints; () is a scalar."""
+
+    name: str
+    shape: tuple[str | int, ...] = ()
+    distribution: str = "normal"
+    low: float = 0.0
+    high: float = 1.0
+    scale: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ArrayOutput:
+    shape: tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TupleOutput:
+    items: tuple[OutputSpec, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DictOutput:
+    items: tuple[tuple[str, OutputSpec], ...]
+
+
+OutputSpec = ArrayOutput | TupleOutput | DictOutput
+
+
+@dataclass(frozen=True, slots=True)
+class GradientSpec:
+    """The part is d(of)/d(wrt); with ``through``, only along the edges into those nodes."""
+
+    of: str
+    wrt: str
+    through: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PartSpec:
+    function: str
+    points: float
+    output: OutputSpec
+    args: tuple[str, ...]
+    tolerance: Tolerance
+    time_limit: float
+    credit: str = "all_or_nothing"
+    value_of: str | None = None
+    gradient: GradientSpec | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemSpec:
+    name: str
+    title: str
+    module: str
+    dims: tuple[DimSpec, ...]
+    inputs: tuple[InputSpec, ...]
+    graph: tuple[tuple[str, str], ...]
+    parts: tuple[PartSpec, ...]
+    cases: int
+    hidden_cases: int = 0
+    compiled: tuple[tuple[str, CodeType], ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentSpec:
+    name: str
+    title: str
+    root: Path
+    seed: int
+    problems: tuple[ProblemSpec, ...]
+    reference: Path
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.points for problem in self.problems for p in problem.parts)
+
+    def part(self, function: str) -> tuple[ProblemSpec, PartSpec]:
+        for problem in self.problems:
+            for part in problem.parts:
+                if part.function == function:
+                    return problem, part
+        raise KeyError(function)
+
+
+# --------------------------------------------------------------------------- reading helpers
+
+
+class _Reader:
+    """Typed access to YAML values that raises SpecError with the key path."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, where: str, problem: str) -> SpecError:
+        return SpecError(self.file, where, problem)
+
+    def mapping(self, value: Any, where: str) -> Mapping[str, Any]:
+        if not isinstance(value, Mapping):
+            raise self.fail(where, f"expected a mapping, got {_show(value)}")
+        return value
+
+    def keys(self, value: Mapping[str, Any], where: str, allowed: Sequence[str]) -> None:
+        for key in value:
+            if key not in allowed:
+                hint = difflib.get_close_matches(str(key), allowed, n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise self.fail(
+                    _join(where, str(key)),
+                    f"unknown key{suggestion} (allowed: {', '.join(allowed)})",
+                )
+
+    def required(self, value: Mapping[str, Any], key: str, where: str) -> Any:
+        if key not in value:
+            raise self.fail(_join(where, key), "missing required key")
+        return value[key]
+
+    def name(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.isidentifier() or keyword.iskeyword(value):
+            raise self.fail(
+                where, f"expected an identifier (letters, digits, _), got {_show(value)}"
+            )
+        return value
+
+    def slug(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", value):
+            raise self.fail(
+                where, f"expected a name of letters, digits, '-', '_' or '.', got {_show(value)}"
+            )
+        return value
+
+    def text(self, value: Any, where: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(where, f"expected a non-empty string, got {_show(value)}")
+        return value
+
+    def integer(self, value: Any, where: str, *, minimum: int | None = None) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(where, f"expected an integer, got {_show(value)}")
+        if minimum is not None and value < minimum:
+            raise self.fail(where, f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    def number(
+        self, value: Any, where: str, *, minimum: float | None = None, strict: bool = False
+    ) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(where, f"expected a number, got {_show(value)}")
+        if minimum is not None and (value <= minimum if strict else value < minimum):
+            op = ">" if strict else ">="
+            raise self.fail(where, f"expected a number {op} {minimum:g}, got {value}")
+        return float(value)
+
+    def choice(self, value: Any, where: str, allowed: Sequence[str]) -> str:
+        if value not in allowed:
+            raise self.fail(where, f"expected one of {', '.join(allowed)}, got {_show(value)}")
+        return str(value)
+
+    def sequence(self, value: Any, where: str) -> Sequence[Any]:
+        if not isinstance(value, list):
+            raise self.fail(where, f"expected a list, got {_show(value)}")
+        return value
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _join(where: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{where}[{key}]"
+    return f"{where}.{key}" if where else key
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_spec(assignment_dir: str | Path, *, reference: str | Path | None = None) -> AssignmentSpec:
+    """Read and validate ``ASSIGNMENT_DIR/assignment.yaml``."""
+    root = Path(assignment_dir)
+    path = root / SPEC_FILE
+    file = str(path)
+    if not root.is_dir():
+        raise SpecError(str(root), "", "not a directory; pass the folder holding assignment.yaml")
+    if not path.is_file():
+        raise SpecError(file, "", "no such file; an assignment folder needs an assignment.yaml")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise SpecError(file, where, f"invalid YAML: {problem}; fix the syntax") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SpecError(file, "", f"cannot read: {exc}") from None
+    r = _Reader(file)
+    top = r.mapping(data, "")
+    r.keys(
+        top,
+        "",
+        (
+            "name",
+            "title",
+            "seed",
+            "cases",
+            "hidden_cases",
+            "tolerance",
+            "time_limit",
+            "reference",
+            "problems",
+        ),
+    )
+    name = r.slug(r.required(top, "name", ""), "name")
+    defaults = {
+        "cases": r.integer(top.get("cases", DEFAULT_CASES), "cases", minimum=1),
+        "hidden_cases": r.integer(top.get("hidden_cases", 0), "hidden_cases", minimum=0),
+        "tolerance": _tolerance(r, top.get("tolerance"), "tolerance", Tolerance()),
+        "time_limit": r.number(
+            top.get("time_limit", DEFAULT_TIME_LIMIT), "time_limit", minimum=0, strict=True
+        ),
+    }
+    problems_raw = r.sequence(r.required(top, "problems", ""), "problems")
+    if not problems_raw:
+        raise r.fail("problems", "expected at least one problem")
+    problems = tuple(
+        _problem(r, item, f"problems[{i}]", defaults) for i, item in enumerate(problems_raw)
+    )
+    _unique(r, [(f"problems[{i}].name", p.name) for i, p in enumerate(problems)], "problem")
+    _unique(
+        r,
+        [
+            (f"problems[{i}].parts[{j}].function", part.function)
+            for i, p in enumerate(problems)
+            for j, part in enumerate(p.parts)
+        ],
+        "part function",
+    )
+    if reference is None:
+        ref_raw = top.get("reference", f"../../solutions/{name}")
+        reference_path = (root / r.text(ref_raw, "reference")).resolve()
+    else:
+        reference_path = Path(reference).resolve()
+    return AssignmentSpec(
+        name=name,
+        title=r.text(top.get("title", name), "title"),
+        root=root.resolve(),
+        seed=r.integer(top.get("seed", 0), "seed", minimum=0),
+        problems=problems,
+        reference=reference_path,
+    )
+
+
+def _unique(r: _Reader, named: list[tuple[str, str]], what: str) -> None:
+    seen: dict[str, str] = {}
+    for where, value in named:
+        if value in seen:
+            raise r.fail(where, f"duplicate {what} {value!r} (first at {seen[value]})")
+        seen[value] = where
+
+
+def _tolerance(r: _Reader, raw: Any, where: str, default: Tolerance) -> Tolerance:
+    if raw is None:
+        return default
+    m = r.mapping(raw, where)
+    r.keys(m, where, ("rtol", "atol"))
+    return Tolerance(
+        rtol=r.number(m.get("rtol", default.rtol), _join(where, "rtol"), minimum=0),
+        atol=r.number(m.get("atol", default.atol), _join(where, "atol"), minimum=0),
+    )
+
+
+def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> ProblemSpec:
+    m = r.mapping(raw, where)
+    r.keys(
+        m,
+        where,
+        (
+            "name",
+            "title",
+            "module",
+            "dims",
+            "inputs",
+            "graph",
+            "args",
+            "parts",
+            "cases",
+            "hidden_cases",
+            "tolerance",
+            "time_limit",
+        ),
+    )
+    name = r.name(r.required(m, "name", where), _join(where, "name"))
+    module = r.name(m.get("module", name), _join(where, "module"))
+    dims = _dims(r, m.get("dims", {}), _join(where, "dims"))
+    dim_names = [d.name for d in dims]
+    inputs = _inputs(r, m.get("inputs", {}), _join(where, "inputs"), dim_names)
+    input_names = [i.name for i in inputs]
+    _unique(
+        r,
+        [(_join(where, "dims"), n) for n in dim_names]
+        + [(_join(where, "inputs"), n) for n in input_names],
+        "name",
+    )
+    graph, compiled = _graph(
+        r, m.get("graph", {}), _join(where, "graph"), known=dim_names + input_names
+    )
+    node_names = [n for n, _ in graph]
+    args_default = tuple(
+        r.name(a, _join(where, f"args[{k}]"))
+        for k, a in enumerate(r.sequence(m.get("args", input_names), _join(where, "args")))
+    )
+    for k, a in enumerate(args_default):
+        if a not in input_names:
+            raise r.fail(
+                _join(where, f"args[{k}]"),
+                f"{a!r} is not an input (inputs: {', '.join(input_names)})",
+            )
+    pdefaults = {
+        **defaults,
+        "tolerance": _tolerance(
+            r, m.get("tolerance"), _join(where, "tolerance"), defaults["tolerance"]
+        ),
+        "time_limit": r.number(
+            m.get("time_limit", defaults["time_limit"]),
+            _join(where, "time_limit"),
+            minimum=0,
+            strict=True,
+        ),
+    }
+    parts_raw = r.sequence(r.required(m, "parts", where), _join(where, "parts"))
+    if not parts_raw:
+        raise r.fail(_join(where, "parts"), "expected at least one part")
+    parts = tuple(
+        _part(
+            r,
+            item,
+            _join(where, f"parts[{j}]"),
+            pdefaults,
+            args_default,
+            dim_names,
+            input_names,
+            node_names,
+        )
+        for j, item in enumerate(parts_raw)
+    )
+    return ProblemSpec(
+        name=name,
+        title=r.text(m.get("title", name), _join(where, "title")),
+        module=module,
+        dims=dims,
+        inputs=inputs,
+        graph=graph,
+        parts=parts,
+        cases=r.integer(m.get("cases", defaults["cases"]), _join(where, "cases"), minimum=1),
+        hidden_cases=r.integer(
+            m.get("hidden_cases", defaults["hidden_cases"]), _join(where, "hidden_cases"), minimum=0
+        ),
+        compiled=compiled,
+    )
+
+
+def _dims(r: _Reader, raw: Any, where: str) -> tuple[DimSpec, ...]:
+    m = r.mapping(raw, where)
+    out: list[DimSpec] = []
+    for key, value in m.items():
+        w = _join(where, str(key))
+        name = r.name(key, w)
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = {"min": value, "max": value}
+        d = r.mapping(value, w)
+        r.keys(d, w, ("min", "max", "distinct_from"))
+        lo = r.integer(r.required(d, "min", w), _join(w, "min"), minimum=1)
+        hi = r.integer(r.required(d, "max", w), _join(w, "max"), minimum=lo)
+        distinct_raw = d.get("distinct_from", [])
+        if isinstance(distinct_raw, str):
+            distinct_raw = [distinct_raw]
+        distinct = tuple(
+            r.name(x, _join(w, "distinct_from"))
+            for x in r.sequence(distinct_raw, _join(w, "distinct_from"))
+        )
+        for other in distinct:
+            if other not in m:
+                raise r.fail(
+                    _join(w, "distinct_from"),
+                    f"{other!r} is not a dimension (dims: {', '.join(map(str, m))})",
+                )
+        out.append(DimSpec(name=name, min=lo, max=hi, distinct_from=distinct))
+    return tuple(out)
+
+
+def _shape(r: _Reader, raw: Any, where: str, dim_names: Sequence[str]) -> tuple[str | int, ...]:
+    out: list[str | int] = []
+    for k, entry in enumerate(r.sequence(raw, where)):
+        w = f"{where}[{k}]"
+        if isinstance(entry, int) and not isinstance(entry, bool):
+            out.append(r.integer(entry, w, minimum=1))
+        elif isinstance(entry, str) and entry in dim_names:
+            out.append(entry)
+        else:
+            raise r.fail(
+                w,
+                f"expected a dimension name ({', '.join(dim_names) or 'none declared'})"
+                f" or a positive integer, got {_show(entry)}",
+            )
+    return tuple(out)
+
+
+def _inputs(r: _Reader, raw: Any, where: str, dim_names: Sequence[str]) -> tuple[InputSpec, ...]:
+    m = r.mapping(raw, where)
+    out: list[InputSpec] = []
+    for key, value in m.items():
+        w = _join(where, str(key))
+        name = r.name(key, w)
+        d = r.mapping(value if value is not None else {}, w)
+        r.keys(d, w, ("shape", "distribution", "low", "high", "scale"))
+        dist = r.choice(d.get("distribution", "normal"), _join(w, "distribution"), DISTRIBUTIONS)
+        low = r.number(d.get("low", 0.0), _join(w, "low"))
+        high = r.number(d.get("high", 1.0), _join(w, "high"))
+        if dist != "normal" and high <= low:
+            raise r.fail(_join(w, "high"), f"expected a number > low ({low:g}), got {high:g}")
+        out.append(
+            InputSpec(
+                name=name,
+                shape=_shape(r, d.get("shape", []), _join(w, "shape"), dim_names),
+                distribution=dist,
+                low=low,
+                high=high,
+                scale=r.number(d.get("scale", 1.0), _join(w, "scale"), minimum=0, strict=True),
+            )
+        )
+    return tuple(out)
+
+
+def _graph(
+    r: _Reader, raw: Any, where: str, known: Sequence[str]
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, CodeType], ...]]:
+    m = r.mapping(raw, where)
+    names = list(known)
+    graph: list[tuple[str, str]] = []
+    compiled: list[tuple[str, CodeType]] = []
+    for key, value in m.items():
+        w = _join(where, str(key))
+        name = r.name(key, w)
+        if name in names:
+            raise r.fail(w, f"{name!r} is already an input, dimension or node")
+        source = r.text(value if not isinstance(value, (int, float)) else str(value), w)
+        try:
+            code = compile_expression(source, f"{r.file}:{w}")
+        except SyntaxError as exc:
+            raise r.fail(w, f"invalid expression {source!r}: {exc.msg}") from None
+        for used in _free_names(source):
+            if used not in names and used not in FUNCTIONS:
+                hint = difflib.get_close_matches(used, [*names, *FUNCTIONS], n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise r.fail(
+                    w,
+                    f"unknown name {used!r} in {source!r}{suggestion} (nodes may use "
+                    "inputs, dimensions, earlier nodes and the functions in the README)",
+                )
+        graph.append((name, source))
+        compiled.append((name, code))
+        names.append(name)
+    return tuple(graph), tuple(compiled)
+
+
+def _free_names(source: str) -> list[str]:
+    """Names an expression reads (not attributes such as the T of W.T)."""
+    tree = ast.parse(source, mode="eval")
+    return [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
+
+
+def _output(r: _Reader, raw: Any, where: str, dim_names: Sequence[str]) -> OutputSpec:
+    m = r.mapping(raw, where)
+    if len(m) != 1 or next(iter(m)) not in ("shape", "tuple", "dict"):
+        raise r.fail(
+            where,
+            "expected exactly one of shape: [...], tuple: [...], dict: {...}, "
+            f"got keys {sorted(map(str, m))}",
+        )
+    kind, value = next(iter(m.items()))
+    w = _join(where, kind)
+    if kind == "shape":
+        return ArrayOutput(_shape(r, value, w, dim_names))
+    if kind == "tuple":
+        return TupleOutput(
+            tuple(_output(r, v, f"{w}[{k}]", dim_names) for k, v in enumerate(r.sequence(value, w)))
+        )
+    d = r.mapping(value, w)
+    return DictOutput(
+        tuple(
+            (r.text(str(k), _join(w, str(k))), _output(r, v, _join(w, str(k)), dim_names))
+            for k, v in d.items()
+        )
+    )
+
+
+def _part(
+    r: _Reader,
+    raw: Any,
+    where: str,
+    defaults: Mapping[str, Any],
+    args_default: tuple[str, ...],
+    dim_names: Sequence[str],
+    input_names: Sequence[str],
+    node_names: Sequence[str],
+) -> PartSpec:
+    m = r.mapping(raw, where)
+    r.keys(
+        m,
+        where,
+        (
+            "function",
+            "points",
+            "output",
+            "args",
+            "tolerance",
+            "time_limit",
+            "credit",
+            "value_of",
+            "gradient",
+        ),
+    )
+    function = r.name(r.required(m, "function", where), _join(where, "function"))
+    args = args_default
+    if "args" in m:
+        args = tuple(
+            r.name(a, _join(where, f"args[{k}]"))
+            for k, a in enumerate(r.sequence(m["args"], _join(where, "args")))
+        )
+        for k, a in enumerate(args):
+            if a not in input_names:
+                raise r.fail(
+                    _join(where, f"args[{k}]"),
+                    f"{a!r} is not an input (inputs: {', '.join(input_names)})",
+                )
+    value_of = m.get("value_of")
+    if value_of is not None and value_of not in node_names:
+        raise r.fail(
+            _join(where, "value_of"),
+            f"{value_of!r} is not a graph node (nodes: {', '.join(node_names) or 'none'})",
+        )
+    gradient = None
+    if "gradient" in m:
+        gradient = _gradient(r, m["gradient"], _join(where, "gradient"), input_names, node_names)
+    return PartSpec(
+        function=function,
+        points=r.number(r.required(m, "points", where), _join(where, "points"), minimum=0),
+        output=_output(r, r.required(m, "output", where), _join(where, "output"), dim_names),
+        args=args,
+        tolerance=_tolerance(
+            r, m.get("tolerance"), _join(where, "tolerance"), defaults["tolerance"]
+        ),
+        time_limit=r.number(
+            m.get("time_limit", defaults["time_limit"]),
+            _join(where, "time_limit"),
+            minimum=0,
+            strict=True,
+        ),
+        credit=r.choice(m.get("credit", "all_or_nothing"), _join(where, "credit"), CREDIT_RULES),
+        value_of=value_of,
+        gradient=gradient,
+    )
+
+
+def _gradient(
+    r: _Reader, raw: Any, where: str, input_names: Sequence[str], node_names: Sequence[str]
+) -> GradientSpec:
+    m = r.mapping(raw, where)
+    r.keys(m, where, ("of", "wrt", "through"))
+    of = r.required(m, "of", where)
+    if of not in node_names:
+        raise r.fail(
+            _join(where, "of"),
+            f"{of!r} is not a graph node (nodes: {', '.join(node_names) or 'none'})",
+        )
+    wrt = r.required(m, "wrt", where)
+    if wrt not in input_names and wrt not in node_names:
+        raise r.fail(_join(where, "wrt"), f"{wrt!r} is neither an input nor a graph node")
+    if wrt in node_names and node_names.index(wrt) >= node_names.index(of):
+        raise r.fail(_join(where, "wrt"), f"{wrt!r} must come before {of!r} in the graph")
+    through_raw = m.get("through", [])
+    if isinstance(through_raw, str):
+        through_raw = [through_raw]
+    through = tuple(r.sequence(through_raw, _join(where, "through")))
+    for k, node in enumerate(through):
+        if node not in node_names:
+            raise r.fail(_join(where, f"through[{k}]"), f"{node!r} is not a graph node")
+    if through and wrt not in input_names:
+        raise r.fail(_join(where, "through"), "through: applies only when wrt is an input")
+    return GradientSpec(of=str(of), wrt=str(wrt), through=tuple(map(str, through)))

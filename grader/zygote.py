@@ -1,0 +1,390 @@
+"""The sandbox runner: a fresh interpreter that forks one child per submission.
+
+Started by ``grader.runner`` as ``python -m grader.zygote``. It holds numpy, the harness and
+the cases' *inputs*, and nothing secret: the reference solutions and expected outputs stay in
+the grader, so a child (a fork of this process) has nothing to find in its memory.
+
+Protocol: the grader writes a setup frame, the input arrays and the job list on stdin, then
+closes it. The runner answers on a private copy of stdout with frames tagged by job: the
+children's validated results, ``killed`` when a part ended its child (timeout, crash, exit),
+and ``done`` per job. A part that kills its child costs only that part: a fresh child carries
+on with the next one. No child is ever reused across submissions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import selectors
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from grader import harness, isolation
+from grader.wire import (
+    TRUSTED_DTYPES,
+    FrameReader,
+    WireError,
+    decode_array,
+    encode_frame,
+    read_frame,
+)
+
+# What one child may send: enough for every part's outputs, never enough to exhaust the grader.
+MAX_FRAME_PAYLOAD = 8 * harness.MAX_ELEMENTS
+MAX_CHILD_OUTPUT = 256 << 20
+# Time a child gets to fork, copy the submission and confine itself before its first part,
+# and between parts.
+STARTUP_GRACE = 10.0
+TAIL_BYTES = 2000
+
+
+@dataclass
+class _Child:
+    job: int
+    pid: int
+    fd: int
+    workdir: Path
+    start: int
+    reader: FrameReader
+    deadline: float
+    part: int | None = None
+    done_parts: set[int] = field(default_factory=set)
+    killed: str | None = None
+    eof: bool = False
+    status: int | None = None
+    fatal: str | None = None
+
+
+@dataclass
+class _Job:
+    id: int
+    source: Path
+    layers: list[str] = field(default_factory=list)
+    stdout: str = ""
+    stderr: str = ""
+
+
+class Runner:
+    def __init__(self, setup: dict[str, Any], cases: list[list[dict[str, Any]]], out_fd: int):
+        self.parts: list[dict[str, Any]] = setup["parts"]
+        self.cases = cases
+        self.jobs = {j["id"]: _Job(j["id"], Path(j["source"])) for j in setup["jobs"]}
+        self.parallel = max(1, int(setup["parallel"]))
+        self.limits = isolation.Limits(**setup["limits"])
+        self.capabilities = isolation.Capabilities(
+            landlock_abi=setup["capabilities"]["landlock_abi"],
+            seccomp=setup["capabilities"]["seccomp"],
+            reasons=tuple(setup["capabilities"]["reasons"]),
+        )
+        self.env = isolation.minimal_env()
+        self.out_fd = out_fd
+        self.root = Path(tempfile.mkdtemp(prefix="grader-run-"))
+        self.pending: deque[tuple[int, int]] = deque((j, 0) for j in self.jobs)
+        self.active: dict[int, _Child] = {}
+        self.selector = selectors.DefaultSelector()
+
+    def send(self, header: dict[str, Any], payload: bytes = b"") -> None:
+        data = memoryview(encode_frame(header, payload))
+        while data:
+            data = data[os.write(self.out_fd, data) :]
+
+    # ------------------------------------------------------------------ children
+
+    def spawn(self, job_id: int, start: int) -> None:
+        job = self.jobs[job_id]
+        workdir = Path(tempfile.mkdtemp(prefix=f"s{job_id}-", dir=self.root))
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_fd)
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            harness.child_main(
+                result_fd=write_fd,
+                workdir=workdir,
+                source=job.source,
+                parts=self.parts,
+                cases=self.cases,
+                start=start,
+                limits=self.limits,
+                capabilities=self.capabilities,
+                env=self.env,
+            )
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        child = _Child(
+            job=job_id,
+            pid=pid,
+            fd=read_fd,
+            workdir=workdir,
+            start=start,
+            reader=FrameReader(max_payload=MAX_FRAME_PAYLOAD, max_total=MAX_CHILD_OUTPUT),
+            deadline=time.monotonic() + STARTUP_GRACE,
+        )
+        self.active[pid] = child
+        self.selector.register(read_fd, selectors.EVENT_READ, child)
+
+    def kill(self, child: _Child, reason: str) -> None:
+        if child.killed is None:
+            child.killed = reason
+        # The child leads its own process group (setsid); kill the group and the child.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child.pid, signal.SIGKILL)
+
+    def on_frame(self, child: _Child, header: dict[str, Any], payload: bytes) -> None:
+        kind = header.get("t")
+        part = header.get("part")
+        if kind in ("begin", "end", "leaf", "error") and (
+            not isinstance(part, int) or not child.start <= part < len(self.parts)
+        ):
+            raise WireError(f"bad part index {part!r}")
+        now = time.monotonic()
+        if kind == "begin":
+            child.part = part
+            child.deadline = now + float(self.parts[part]["time_limit"])
+            return
+        if kind == "end":
+            if part != child.part:
+                raise WireError("end of a part that did not begin")
+            child.done_parts.add(part)
+            child.part = None
+            child.deadline = now + STARTUP_GRACE
+            self.send({"t": "part", "job": child.job, "part": part})
+            return
+        if kind in ("leaf", "error") and part != child.part:
+            raise WireError("result outside its part")
+        case = header.get("case")
+        if not isinstance(case, int) or not -1 <= case < len(
+            self.cases[self.parts[part]["problem"]]
+        ):
+            raise WireError(f"bad case index {case!r}")
+        if kind == "leaf":
+            decode_array(header, payload)  # validates dtype, shape and length
+            path = str(header.get("path", ""))[:200]
+            self.send(
+                {
+                    "t": "leaf",
+                    "job": child.job,
+                    "part": part,
+                    "case": case,
+                    "path": path,
+                    "dtype": header["dtype"],
+                    "shape": header["shape"],
+                },
+                payload,
+            )
+        elif kind == "error":
+            self.send(
+                {
+                    "t": "error",
+                    "job": child.job,
+                    "part": part,
+                    "case": case,
+                    "kind": str(header.get("kind", "exception"))[:40],
+                    "message": str(header.get("message", ""))[: harness.MAX_MESSAGE],
+                    "traceback": str(header.get("traceback", ""))[: harness.MAX_TRACEBACK],
+                }
+            )
+        else:
+            raise WireError(f"unexpected record {kind!r}")
+
+    def on_control(self, child: _Child, header: dict[str, Any]) -> bool:
+        kind = header.get("t")
+        if kind == "layers":
+            layers = header.get("layers")
+            if isinstance(layers, list):
+                self.jobs[child.job].layers = [str(x)[:40] for x in layers[:10]]
+            return True
+        if kind == "fatal":
+            child.fatal = str(header.get("message", "the sandbox could not start"))[:500]
+            return True
+        return False
+
+    def on_readable(self, child: _Child) -> None:
+        try:
+            data = os.read(child.fd, 1 << 16)
+        except BlockingIOError:
+            return
+        if not data:
+            child.eof = True
+            self.selector.unregister(child.fd)
+            os.close(child.fd)
+            return
+        try:
+            for header, payload in child.reader.feed(data):
+                if not self.on_control(child, header):
+                    self.on_frame(child, header, payload)
+        except WireError:
+            self.kill(child, "corrupt")
+
+    def reap(self) -> None:
+        for pid, child in list(self.active.items()):
+            if child.status is None:
+                try:
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                except ChildProcessError:
+                    done, status = pid, 0
+                if done:
+                    child.status = status
+            if child.status is not None and not child.eof:
+                # The process is gone; whatever is left in the pipe is complete.
+                self.drain(child)
+            if child.status is not None and child.eof:
+                del self.active[pid]
+                self.finish(child)
+
+    def drain(self, child: _Child) -> None:
+        while not child.eof:
+            try:
+                data = os.read(child.fd, 1 << 16)
+            except BlockingIOError:
+                # A grandchild may still hold the pipe open; the child itself is gone.
+                self.selector.unregister(child.fd)
+                os.close(child.fd)
+                child.eof = True
+                return
+            if not data:
+                self.selector.unregister(child.fd)
+                os.close(child.fd)
+                child.eof = True
+                return
+            try:
+                for header, payload in child.reader.feed(data):
+                    if not self.on_control(child, header):
+                        self.on_frame(child, header, payload)
+            except WireError:
+                child.killed = child.killed or "corrupt"
+
+    def finish(self, child: _Child) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(child.pid, signal.SIGKILL)  # anything the child left in its group
+        job = self.jobs[child.job]
+        job.stdout += _tail(child.workdir / ".stdout")
+        job.stderr += _tail(child.workdir / ".stderr")
+        shutil.rmtree(child.workdir, ignore_errors=True)
+        if child.fatal is not None:
+            self.send({"t": "fatal", "job": child.job, "message": child.fatal})
+            self.complete(job)
+            return
+        unfinished = child.part
+        if unfinished is None:
+            begun = child.done_parts | ({child.part} if child.part is not None else set())
+            remaining = [p for p in range(child.start, len(self.parts)) if p not in begun]
+            if remaining and (child.killed is not None or child.status is not None):
+                # The child died between parts (or before its first): blame the next part.
+                unfinished = remaining[0]
+        if unfinished is None:
+            self.complete(job)
+            return
+        reason, detail = _classify(child.killed, child.status)
+        self.send(
+            {
+                "t": "killed",
+                "job": child.job,
+                "part": unfinished,
+                "reason": reason,
+                "detail": detail,
+            }
+        )
+        if unfinished + 1 < len(self.parts):
+            self.pending.appendleft((child.job, unfinished + 1))
+        else:
+            self.complete(job)
+
+    def complete(self, job: _Job) -> None:
+        self.send(
+            {
+                "t": "done",
+                "job": job.id,
+                "layers": job.layers,
+                "stdout": job.stdout[-TAIL_BYTES:],
+                "stderr": job.stderr[-TAIL_BYTES:],
+            }
+        )
+
+    # ------------------------------------------------------------------ main loop
+
+    def run(self) -> None:
+        try:
+            while self.pending or self.active:
+                while self.pending and len(self.active) < self.parallel:
+                    self.spawn(*self.pending.popleft())
+                now = time.monotonic()
+                for child in self.active.values():
+                    if child.status is None and now >= child.deadline:
+                        self.kill(child, "timeout" if child.part is not None else "stalled")
+                timeout = max(
+                    0.0, min((c.deadline for c in self.active.values()), default=now) - now
+                )
+                for key, _ in self.selector.select(timeout=min(timeout, 0.05)):
+                    self.on_readable(key.data)
+                self.reap()
+        finally:
+            for child in self.active.values():
+                self.kill(child, "aborted")
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def _tail(path: Path) -> str:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - TAIL_BYTES))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _classify(killed: str | None, status: int | None) -> tuple[str, str]:
+    if killed == "timeout":
+        return "timeout", "it ran past its time limit and was stopped"
+    if killed == "stalled":
+        return "timeout", "the process stopped responding between parts"
+    if killed == "corrupt":
+        return "crashed", "it wrote output the grader cannot read (too large or corrupt)"
+    if status is None:
+        return "crashed", "the process ended unexpectedly"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        if sig in (signal.SIGXCPU, signal.SIGKILL):
+            return "timeout", f"it used up its CPU time ({signal.Signals(sig).name})"
+        name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+        return "crashed", f"the process was killed by {name}"
+    code = os.WEXITSTATUS(status)
+    return "exited", f"the process exited with status {code} (sys.exit or os._exit in your code?)"
+
+
+def main() -> None:
+    # Keep the protocol on a private descriptor: a stray print() here must not corrupt it.
+    out_fd = os.dup(1)
+    os.dup2(2, 1)
+    stdin = sys.stdin.buffer
+    first = read_frame(stdin, max_payload=0)
+    if first is None or first[0].get("t") != "setup":
+        raise SystemExit("grader.zygote: expected a setup frame on stdin")
+    setup = first[0]
+    cases: list[list[dict[str, Any]]] = [[{} for _ in range(n)] for n in setup["cases"]]
+    while True:
+        frame = read_frame(stdin, max_payload=1 << 30)
+        if frame is None:
+            break
+        header, payload = frame
+        slot = cases[header["problem"]][header["case"]]
+        if "value" in header:
+            slot[header["name"]] = header["value"]
+        else:
+            slot[header["name"]] = decode_array(header, payload, dtypes=TRUSTED_DTYPES)
+    Runner(setup, cases, out_fd).run()
+
+
+if __name__ == "__main__":
+    main()
