@@ -214,7 +214,7 @@ def _to_array(value: Any) -> np.ndarray:
         raise ValueError(f"returned a {_describe(value)}, not a real floating-point array")
     if arr.size > MAX_ELEMENTS:
         raise ValueError(f"returned {arr.size} numbers, more than the {MAX_ELEMENTS} allowed")
-    return np.ascontiguousarray(arr, dtype="<f8")
+    return np.array(arr, dtype="<f8", order="C")
 
 
 def flatten_output(value: Any, out: Mapping[str, Any], path: str) -> list[tuple[str, np.ndarray]]:

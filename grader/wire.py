@@ -46,7 +46,7 @@ def encode_frame(header: Mapping[str, Any], payload: bytes = b"") -> bytes:
 
 def encode_array(value: np.ndarray) -> tuple[dict[str, Any], bytes]:
     """Header fields and payload for an array (float64, int64 or bool)."""
-    arr = np.ascontiguousarray(value)
+    arr = np.asarray(value, order="C")
     if arr.dtype.kind == "f":
         arr = arr.astype("<f8", copy=False)
     elif arr.dtype.kind in "iu":
