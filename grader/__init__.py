@@ -21,14 +21,14 @@ __all__ = ["__version__", "grade", "validate"]
 
 
 def grade(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """See grader.grade.grade (imported lazily so that ``import grader`` stays cheap)."""
-    from grader.grade import grade as _grade
+    """See grader.grading.grade (imported lazily so that ``import grader`` stays cheap)."""
+    from grader.grading import grade as _grade
 
     return _grade(*args, **kwargs)
 
 
 def validate(*args, **kwargs):  # type: ignore[no-untyped-def]
-    """See grader.validate.validate."""
-    from grader.validate import validate as _validate
+    """See grader.validation.validate."""
+    from grader.validation import validate as _validate
 
     return _validate(*args, **kwargs)

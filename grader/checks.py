@@ -10,6 +10,7 @@ A leaf: numpy only.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +38,8 @@ class Comparison:
 
 
 def matches(got: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float) -> bool:
+    if expected.shape == () and got.size == 1:
+        got = got.reshape(())
     if got.shape != expected.shape:
         return False
     if not np.all(np.isfinite(got)):
@@ -55,34 +58,42 @@ def compare(got: np.ndarray, expected: np.ndarray, *, rtol: float, atol: float) 
         return Comparison(
             "not_finite", got.shape, expected.shape, mismatched=bad, total=int(got.size)
         )
-    diff = np.abs(got - expected)
-    norm_expected = float(np.linalg.norm(expected))
-    error = float(np.linalg.norm(got - expected))
-    rel = error / norm_expected if norm_expected > 0 else (0.0 if error == 0 else float("inf"))
+    delta = (got - expected).ravel()
+    flat = expected.ravel()
+    # Plain dot products: this runs for every case of every part of every submission.
+    error = math.sqrt(float(delta @ delta))
+    norm_expected = math.sqrt(float(flat @ flat))
+    rel = error / norm_expected if norm_expected > 0 else (0.0 if error == 0 else math.inf)
     ok = error <= atol + rtol * norm_expected
-    # Entries that stand out, for the feedback table: per-entry rule with the same tolerances.
-    entry_bad = diff > atol + rtol * np.abs(expected)
-    order = np.argsort(-diff, axis=None)[:SHOWN_ENTRIES]
-    worst = (
-        tuple(
-            (
-                tuple(int(i) for i in np.unravel_index(k, got.shape)),
-                float(got.flat[k]),
-                float(expected.flat[k]),
-            )
-            for k in order
-            if entry_bad.flat[k]
+    diff = np.abs(delta)
+    if ok:
+        return Comparison(
+            "passed",
+            got.shape,
+            expected.shape,
+            rel_error=rel,
+            max_abs_error=float(diff.max()) if diff.size else 0.0,
+            total=int(got.size),
         )
-        if not ok
-        else ()
+    # Entries that stand out, for the feedback table: per-entry rule with the same tolerances.
+    entry_bad = diff > atol + rtol * np.abs(flat)
+    order = np.argsort(-diff)[:SHOWN_ENTRIES]
+    worst = tuple(
+        (
+            tuple(int(i) for i in np.unravel_index(int(k), got.shape)),
+            float(got.flat[k]),
+            float(expected.flat[k]),
+        )
+        for k in order
+        if entry_bad[k]
     )
     return Comparison(
-        "passed" if ok else "wrong_value",
+        "wrong_value",
         got.shape,
         expected.shape,
         rel_error=rel,
         max_abs_error=float(diff.max()) if diff.size else 0.0,
-        mismatched=int(np.count_nonzero(entry_bad)) if not ok else 0,
+        mismatched=int(np.count_nonzero(entry_bad)),
         total=int(got.size),
         worst=worst,
     )

@@ -76,6 +76,39 @@ def _build_parser() -> argparse.ArgumentParser:
         default=20,
         help="random seeds on which to check the reference (default: 20)",
     )
+
+    gs = verbs.add_parser("gradescope", help="build the autograder zip to upload to Gradescope")
+    gs.add_argument("assignment", type=Path, help="assignment folder (holds assignment.yaml)")
+    gs.add_argument(
+        "--out", type=Path, default=None, help="zip to write (default: <name>-autograder.zip)"
+    )
+    gs.add_argument("--reference", type=Path, default=None, help="reference solutions folder")
+    gs.add_argument(
+        "--wheel", type=Path, default=None, help="bundle this grader wheel (default: build one)"
+    )
+
+    c = verbs.add_parser("ci", help="grade the submissions a pull request changes (GitHub Actions)")
+    c.add_argument(
+        "--repo", type=Path, default=Path("."), help="the course repository (default: .)"
+    )
+    c.add_argument("--base", default=None, help="base ref (default: from the pull_request event)")
+    c.add_argument("--head", default=None, help="head ref (default: from the event, else HEAD)")
+    c.add_argument(
+        "--out",
+        type=Path,
+        default=Path("grader-reports"),
+        help="reports folder (default: grader-reports)",
+    )
+    c.add_argument(
+        "--pass-mark",
+        type=float,
+        default=1.0,
+        help="fraction of the points a submission needs for a green check (default: 1.0)",
+    )
+    c.add_argument(
+        "--seed", type=int, default=None, help="seed for the cases (default: the spec's)"
+    )
+    c.add_argument("--jobs", type=int, default=None, help="parallel processes (default: cores)")
     return parser
 
 
@@ -124,7 +157,7 @@ def summary_table(results: Sequence[SubmissionResult]) -> str:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader.grade import grade
+    from grader.grading import grade
     from grader.isolation import probe
 
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
@@ -158,19 +191,45 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from grader.validate import validate
+    from grader.validation import validate
 
     report = validate(args.assignment, reference=args.reference, seeds=args.seeds)
     print(report.text())
     return 0 if report.ok else 1
 
 
+def _gradescope(args: argparse.Namespace) -> int:
+    from grader.gradescope import build_autograder
+
+    path = build_autograder(args.assignment, args.out, reference=args.reference, wheel=args.wheel)
+    print(f"{path}: upload it as the Gradescope autograder (Configure Autograder > Zip file)")
+    return 0
+
+
+def _ci(args: argparse.Namespace) -> int:
+    from grader.ci import CiOptions, run_ci
+
+    options = CiOptions(
+        repo=args.repo,
+        base=args.base,
+        head=args.head,
+        out=args.out,
+        pass_mark=args.pass_mark,
+        seed=args.seed,
+        jobs=args.jobs,
+    )
+    outcome = run_ci(options)
+    print(outcome.text())
+    return outcome.exit_code
+
+
+_VERBS = {"grade": _grade, "validate": _validate, "gradescope": _gradescope, "ci": _ci}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _build_parser().parse_args(argv)
-        if args.verb == "grade":
-            return _grade(args)
-        return _validate(args)
+        return _VERBS[args.verb](args)
     except GraderError as exc:
         print(f"grader: error: {exc}", file=sys.stderr)
         return exc.exit_code

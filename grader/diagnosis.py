@@ -12,6 +12,7 @@ None): a rule that cannot be evaluated does not fire.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import warnings
@@ -28,6 +29,8 @@ __all__ = ["Diagnosis", "diagnose_terms", "diagnose_values", "match_alternatives
 # Largest denominator tried when showing a factor as a fraction. Student slips are 2, 1/2, 1/3,
 # 3/4, ...; 12 covers those without turning an unrelated 0.7692 into 10/13.
 MAX_DENOMINATOR = 12
+# Beyond this, a whole-number factor reads better as 1e+06 than as 1000000.
+MAX_NUMERATOR = 1000
 # How near a fitted factor must be to a simple value (fraction, 1/decimal) before we try it. The
 # simple value is kept only if it passes the tolerance rule, so this just bounds the search; it
 # is also how near a term coefficient must be to 0, 1 or -1 to be called missing/right/flipped.
@@ -95,8 +98,10 @@ def _as_array(x: object) -> np.ndarray | None:
 
 
 def _norm(a: np.ndarray) -> float:
+    """Frobenius norm, scaled first so that entries near 1e308 do not overflow to inf."""
     with np.errstate(all="ignore"):
-        return float(np.linalg.norm(a.ravel())) if a.size else 0.0
+        big = float(np.max(np.abs(a))) if a.size else 0.0
+        return big * float(np.linalg.norm(a.ravel() / big)) if 0 < big < math.inf else big
 
 
 def _close(a: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> bool:
@@ -127,11 +132,16 @@ def _fit_factor(pairs: _Pairs) -> float | None:
 def _describe_factor(c: float, fits: Callable[[float], bool]) -> tuple[float, str] | None:
     """(value, friendly text) for a factor near c that passes `fits`, simple forms first."""
     frac = Fraction(c).limit_denominator(MAX_DENOMINATOR)
-    if abs(float(frac) - c) <= SNAP_RTOL * abs(c) and fits(float(frac)):
+    simple = abs(frac.numerator) <= MAX_NUMERATOR and abs(float(frac) - c) <= SNAP_RTOL * abs(c)
+    if simple and fits(float(frac)):
         return float(frac), str(frac)
     # "0.5882 (1/1.7)": a missing scalar parameter shows up as the reciprocal of a short decimal.
     recip, hint = round(1.0 / c, 2), ""
-    if abs(recip) > 1 and abs(1.0 / recip - c) <= SNAP_RTOL * abs(c) and fits(1.0 / recip):
+    if (
+        1 < abs(recip) <= MAX_NUMERATOR
+        and abs(1.0 / recip - c) <= SNAP_RTOL * abs(c)
+        and fits(1.0 / recip)
+    ):
         c, hint = 1.0 / recip, f" (1/{recip:g})"
     elif not fits(c):
         return None
@@ -160,12 +170,15 @@ class _Pattern:
 
 def _dim_factor(pairs: _Pairs, dims: _Dims | None, rtol: float, atol: float) -> str | None:
     """'D', '1/D', '-D' or '-1/D' when the per-case factor is that dimension on every case."""
-    for name in dims[0] if dims else ():
-        values = [d.get(name) for d in dims]  # type: ignore[union-attr]
-        if not all(isinstance(v, (int, float)) and v != 0 for v in values):
+    if not dims:
+        return None
+    for name in dims[0]:
+        values = [d.get(name) for d in dims]
+        sizes = [float(v) for v in values if isinstance(v, int) and 0 < abs(v) < 2**53]
+        if len(sizes) != len(dims):
             continue
         for sign, power in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-            if _matches(pairs, [sign * float(v) ** power for v in values], rtol, atol):  # type: ignore[arg-type]
+            if _matches(pairs, [sign * v**power for v in sizes], rtol, atol):
                 return ("-" if sign < 0 else "") + (name if power > 0 else f"1/{name}")
     return None
 
@@ -178,20 +191,20 @@ def _value_pattern(pairs: _Pairs, dims: _Dims | None, rtol: float, atol: float) 
         return _Pattern("sign_flip", "the negative of the gradient", {"factor": -1.0})
     if any(_close(g, np.zeros_like(g), rtol, atol) for g, _ in pairs):
         return None  # a zero answer is "zero", not a factor of 0
-    c = _fit_factor(pairs)
-    found = None if c is None else _describe_factor(c, lambda v: _matches(pairs, v, rtol, atol))
+    # A fitted factor is a claim only when there are more numbers than factors: any wrong
+    # scalar is "c times" a nonzero scalar.
+    c = _fit_factor(pairs) if sum(e.size for _, e in pairs) > 1 else None
+    fits_all = functools.partial(_matches, pairs, rtol=rtol, atol=atol)
+    found = None if c is None else _describe_factor(c, fits_all)
     if found is not None:
         return _Pattern("scale_factor", f"{found[1]} times the gradient", {"factor": found[0]})
     # Proportional on each case but with a different factor: a scalar input (alpha, D) is
     # missing or extra. Never claim a single factor here.
     per_case = []
-    for pair in pairs if len(pairs) >= 2 else ():
+    for pair in pairs if len(pairs) >= 2 and all(e.size > 1 for _, e in pairs) else ():
         ci = _fit_factor([pair])
-        one = (
-            None
-            if ci is None
-            else _describe_factor(ci, lambda v, pair=pair: _matches([pair], v, rtol, atol))
-        )
+        fits = functools.partial(_matches, [pair], rtol=rtol, atol=atol)
+        one = None if ci is None else _describe_factor(ci, fits)
         if one is None:
             return None
         per_case.append(one)
@@ -209,8 +222,11 @@ def _value_pattern(pairs: _Pairs, dims: _Dims | None, rtol: float, atol: float) 
     return _Pattern("varying_scale", phrase, params)
 
 
+_VIEW_PREFIX = {None: "", "transposed": "after transposing, ", "reshaped": "after reshaping, "}
+
+
 def _pattern_diagnosis(p: _Pattern, view: str | None) -> Diagnosis:
-    prefix = f"after {view[:-1]}ing, " if view else ""  # "after transposing, ", "after reshaping, "
+    prefix = _VIEW_PREFIX[view]
     params = dict(p.params) | ({"view": view} if view else {})
     return Diagnosis(p.code, f"{prefix}your answer is {p.phrase}", params)
 
@@ -226,9 +242,10 @@ def _shape_diagnoses(
     pairs: _Pairs, dims: _Dims | None, rtol: float, atol: float
 ) -> list[Diagnosis]:
     """Transposed / reshaped, each followed by the value pattern that holds in that view."""
-    g0, e0 = pairs[0]
-    shapes = {"got_shape": list(g0.shape), "expected_shape": list(e0.shape)}
-    head = f"your answer has shape {g0.shape} but the gradient has shape {e0.shape}"
+    gshape, eshape = pairs[0][0].shape, pairs[0][1].shape
+    shapes = {"got_shape": list(gshape), "expected_shape": list(eshape)}
+    head = f"your answer has shape {gshape} but the gradient has shape {eshape}"
+    transpose_of = f"your answer has shape {gshape}, the transpose of the gradient's shape {eshape}"
 
     def in_view(code: str, p: _Pattern, exact_msg: str, other_msg: str) -> list[Diagnosis]:
         if p.code == "exact":
@@ -239,7 +256,7 @@ def _shape_diagnoses(
     # Vectors stored as (n, 1) vs (1, n) are a reshape issue, not a transpose: "transposed" is
     # kept for genuine matrices, where it is the classic index-order slip.
     tpairs = None
-    if all(g.ndim == 2 and min(e.shape) > 1 and g.T.shape == e.shape for g, e in pairs):
+    if all(g.ndim == e.ndim == 2 and min(e.shape) > 1 and g.T.shape == e.shape for g, e in pairs):
         tpairs = [(g.T, e) for g, e in pairs]
     tpat = None if tpairs is None else _value_pattern(tpairs, dims, rtol, atol)
     if all(g.shape == e.shape for g, e in pairs):
@@ -251,15 +268,10 @@ def _shape_diagnoses(
             [] if tpat is None else in_view("transposed", tpat, exact, "your answer is transposed")
         )
     if tpat is not None:
-        exact = (
-            f"your answer equals the transpose of the gradient (shape {g0.shape}, not {e0.shape})"
-        )
-        other = (
-            f"your answer has shape {g0.shape}, the transpose of the gradient's shape {e0.shape}"
-        )
-        return in_view("transposed", tpat, exact, other)
+        exact = f"your answer equals the transpose of the gradient ({gshape}, not {eshape})"
+        return in_view("transposed", tpat, exact, transpose_of)
     if all(g.size == e.size for g, e in pairs):
-        hint = _reshape_hint(e0.shape)
+        hint = _reshape_hint(eshape)
         rpat = _value_pattern([(g.reshape(e.shape), e) for g, e in pairs], dims, rtol, atol)
         if rpat is not None:
             return in_view(
@@ -270,10 +282,7 @@ def _shape_diagnoses(
             msg = f"{head}: {hint}; the values are wrong too"
             return [Diagnosis("reshaped", msg, shapes | {"values_match": False})]
     if tpairs is not None:
-        msg = (
-            f"your answer has shape {g0.shape}, the transpose of the gradient's shape {e0.shape}, "
-            "and even transposed its values are wrong"
-        )
+        msg = f"{transpose_of}, and even transposed its values are wrong"
         return [Diagnosis("transposed", msg, shapes | {"values_match": False})]
     return []
 
@@ -353,11 +362,17 @@ def diagnose_values(
     """
     n = min(len(got), len(expected))
     gs, es = [_as_array(g) for g in got[:n]], [_as_array(e) for e in expected[:n]]
-    present = [i for i in range(n) if gs[i] is not None and es[i] is not None]
+    # A non-finite reference cannot be compared with: such a case is neither right nor wrong.
+    graded = [e is not None and bool(np.all(np.isfinite(e))) for e in es]
+    present = {
+        i: (g, e)
+        for i, (g, e) in enumerate(zip(gs, es, strict=True))
+        if g is not None and e is not None and graded[i]
+    }
     if passed is not None and len(passed) == n:
         ok = [bool(passed[i]) and i in present for i in range(n)]
     else:
-        ok = [i in present and _close(gs[i], es[i], rtol, atol) for i in range(n)]  # type: ignore[arg-type]
+        ok = [i in present and _close(*present[i], rtol, atol) for i in range(n)]
     if not present or all(ok):
         return []
     right = [i for i in present if ok[i]]
@@ -365,13 +380,13 @@ def diagnose_values(
     dims = case_dims if case_dims is not None and len(case_dims) >= n else None
     out: list[Diagnosis] = []
     if wrong:
-        pairs: _Pairs = [(gs[i], es[i]) for i in wrong]  # type: ignore[misc]
+        pairs = [present[i] for i in wrong]
         wdims = [dims[i] for i in wrong] if dims is not None else None
         if wdims is not None and not all(isinstance(d, Mapping) for d in wdims):
             wdims = None
         out += _shape_diagnoses(pairs, wdims, rtol, atol)
         out += _constant_diagnoses(pairs, rtol, atol)
-    crashed = [i for i in range(n) if gs[i] is None and es[i] is not None]
+    crashed = [i for i in range(n) if gs[i] is None and graded[i]]
     if right and (wrong or crashed):
         out.append(_partial_diagnosis(right, sorted(wrong + crashed), crashed, dims))
     return out
@@ -398,24 +413,23 @@ def _term_diagnoses(
     label = {k: str(labels.get(k, k)) for k in names}
     known = [(names[k], float(coef[k])) for k in range(len(names)) if ident[k]]
     present = [name for name, c in known if abs(c - 1) <= SNAP_RTOL]
-    found: dict[str, list[Diagnosis]] = {"missing_term": [], "term_sign": [], "term_scale": []}
+    # "only X is present" is a claim about every term, so it needs every term identifiable.
+    lead = f"only {' and '.join(label[p] for p in present)} is present: "
+    lead = lead if present and all(ident) else ""
+    out = []
     for name, c in known:
         params = {"term": name, "coefficient": c}
         if abs(c) <= SNAP_RTOL:
-            lead = f"only {' and '.join(label[p] for p in present)} is present: " if present else ""
             msg = f"{lead}{label[name]} is missing"
-            found["missing_term"].append(
-                Diagnosis("missing_term", msg, params | {"present": present})
-            )
+            out.append(Diagnosis("missing_term", msg, params | {"present": present}))
         elif abs(c + 1) <= SNAP_RTOL:
-            found["term_sign"].append(
-                Diagnosis("term_sign", f"{label[name]} has the wrong sign", params)
-            )
+            out.append(Diagnosis("term_sign", f"{label[name]} has the wrong sign", params))
         elif abs(c - 1) > SNAP_RTOL:
             text = (_describe_factor(c, lambda v, c=c: v == c) or (c, f"{c:.4g}"))[1]
             msg = f"{label[name]} is {text} times what it should be"
-            found["term_scale"].append(Diagnosis("term_scale", msg, params | {"factor": c}))
-    return [d for group in found.values() for d in group]
+            out.append(Diagnosis("term_scale", msg, params | {"factor": c}))
+    order = ("missing_term", "term_sign", "term_scale")
+    return sorted(out, key=lambda d: order.index(d.code))  # stable: term order within a code
 
 
 def diagnose_terms(
@@ -440,11 +454,12 @@ def diagnose_terms(
     rows: list[tuple[np.ndarray, list[np.ndarray]]] = []
     for i, raw in enumerate(got):
         g = _as_array(raw)
-        ts = [_as_array(terms[k][i]) if i < len(terms[k]) else None for k in names]
         if g is None or not np.all(np.isfinite(g)):
             continue
-        if all(t is not None and t.shape == g.shape and np.all(np.isfinite(t)) for t in ts):
-            rows.append((g, ts))  # type: ignore[arg-type]
+        ts = [_as_array(terms[k][i]) if i < len(terms[k]) else None for k in names]
+        usable = [t for t in ts if t is not None and t.shape == g.shape and np.all(np.isfinite(t))]
+        if len(usable) == len(names):
+            rows.append((g, usable))
     if not names or not rows or sum(g.size for g, _ in rows) == 0:
         return []
 
@@ -470,17 +485,20 @@ def diagnose_terms(
         [np.concatenate([ts[k].ravel() for _, ts in rows]) for k in range(len(names))]
     )
     b = np.concatenate([g.ravel() for g, _ in rows])
+    if b.size <= len(names):
+        return []  # as many unknowns as numbers: every answer "fits", so the fit says nothing
     try:
-        ident = _identifiable(a, budget=atol * math.sqrt(len(rows)) + rtol * _norm(b))
-        coef = solve({})
-        if coef is None or not any(ident):
-            return []
-        snapped = {}
-        for k in (k for k in range(len(names)) if ident[k]):
-            frac = float(Fraction(float(coef[k])).limit_denominator(MAX_DENOMINATOR))
-            snapped[k] = frac if abs(frac - coef[k]) <= SNAP_RTOL else float(coef[k])
-        coef = solve(snapped) if solve(snapped) is not None else coef
-    except (np.linalg.LinAlgError, ValueError):
+        with np.errstate(all="ignore"):
+            ident = _identifiable(a, budget=atol * math.sqrt(len(rows)) + rtol * _norm(b))
+            coef = solve({})
+            if coef is None or not any(ident):
+                return []
+            snapped = {}
+            for k in (k for k in range(len(names)) if ident[k]):
+                frac = float(Fraction(float(coef[k])).limit_denominator(MAX_DENOMINATOR))
+                snapped[k] = frac if abs(frac - coef[k]) <= SNAP_RTOL else float(coef[k])
+            coef = refit if (refit := solve(snapped)) is not None else coef
+    except (np.linalg.LinAlgError, ValueError, OverflowError):
         return []
     return _term_diagnoses(names, coef, ident, labels)
 

@@ -114,7 +114,8 @@ def _trim_traceback(exc: BaseException, workdir: Path) -> str:
     lines = ["Traceback (most recent call last):\n"] if frames else []
     lines += traceback.format_list(frames)
     lines += traceback.format_exception_only(type(exc), exc)
-    text = "".join(lines)
+    # A SyntaxError names its file itself: never show the sandbox's private path.
+    text = "".join(lines).replace(workdir.as_posix() + "/", "")
     return text if len(text) <= MAX_TRACEBACK else text[:MAX_TRACEBACK] + "\n[... cut]"
 
 
@@ -255,6 +256,10 @@ def _call_error(exc: BaseException) -> str:
     return "exception"
 
 
+def _error(kind: str, message: str, traceback: str = "") -> dict[str, str]:
+    return {"kind": kind, "message": message[:MAX_MESSAGE], "traceback": traceback}
+
+
 def _run_part(
     out: _Output,
     index: int,
@@ -263,36 +268,26 @@ def _run_part(
     finder: _Finder,
     workdir: Path,
 ) -> None:
+    """Run one part on every case and send one ``result`` frame (after a ``begin`` frame,
+    which starts the part's clock in the runner)."""
     out.send({"t": "begin", "part": index})
     try:
         fn = finder.find(part["module"], part["function"])
     except _ImportFailure as failure:
+        message = f"could not import {failure.module}.py: {_message(failure.exc)}"
+        tb = _trim_traceback(failure.exc, workdir)
         out.send(
-            {
-                "t": "error",
-                "part": index,
-                "case": -1,
-                "kind": "import",
-                "message": f"could not import {failure.module}.py: {_message(failure.exc)}",
-                "traceback": _trim_traceback(failure.exc, workdir),
-            }
+            {"t": "result", "part": index, "failure": _error("import", message, tb), "cases": []}
         )
-        out.send({"t": "end", "part": index})
         return
     except _Missing as missing:
         out.send(
-            {
-                "t": "error",
-                "part": index,
-                "case": -1,
-                "kind": "missing",
-                "message": str(missing)[:MAX_MESSAGE],
-                "traceback": "",
-            }
+            {"t": "result", "part": index, "failure": _error("missing", str(missing)), "cases": []}
         )
-        out.send({"t": "end", "part": index})
         return
-    for case_index, inputs in enumerate(cases):
+    entries: list[dict[str, Any]] = []
+    payloads: list[bytes] = []
+    for inputs in cases:
         # Each call gets its own copy: a function that mutates its arguments cannot
         # corrupt another part's inputs.
         args = [
@@ -304,46 +299,24 @@ def _run_part(
             leaves = flatten_output(value, part["output"], "")
         except ValueError as exc:
             if exc.__traceback__ is not None and _raised_in_harness(exc):
-                out.send(
-                    {
-                        "t": "error",
-                        "part": index,
-                        "case": case_index,
-                        "kind": "type",
-                        "message": str(exc)[:MAX_MESSAGE],
-                        "traceback": "",
-                    }
+                entries.append({"error": _error("type", str(exc))})
+            else:
+                entries.append(
+                    {"error": _error("exception", _message(exc), _trim_traceback(exc, workdir))}
                 )
-                continue
-            out.send(
-                {
-                    "t": "error",
-                    "part": index,
-                    "case": case_index,
-                    "kind": "exception",
-                    "message": _message(exc),
-                    "traceback": _trim_traceback(exc, workdir),
-                }
-            )
             continue
         except BaseException as exc:  # SystemExit and KeyboardInterrupt included
-            out.send(
-                {
-                    "t": "error",
-                    "part": index,
-                    "case": case_index,
-                    "kind": _call_error(exc),
-                    "message": _message(exc),
-                    "traceback": _trim_traceback(exc, workdir),
-                }
+            entries.append(
+                {"error": _error(_call_error(exc), _message(exc), _trim_traceback(exc, workdir))}
             )
             continue
+        specs = []
         for path, arr in leaves:
             header, payload = encode_array(arr)
-            out.send(
-                {"t": "leaf", "part": index, "case": case_index, "path": path, **header}, payload
-            )
-    out.send({"t": "end", "part": index})
+            specs.append([path, header["dtype"], header["shape"]])
+            payloads.append(payload)
+        entries.append({"leaves": specs})
+    out.send({"t": "result", "part": index, "failure": None, "cases": entries}, b"".join(payloads))
 
 
 def _raised_in_harness(exc: BaseException) -> bool:

@@ -32,15 +32,20 @@ except (OSError, RuntimeError) as _exc:  # RuntimeError: "Unable to find libsecc
 
 __all__ = ["Capabilities", "Limits", "apply_isolation", "minimal_env", "probe"]
 
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
 # The grader's cwd at import (in the zygote): often the repo root, so never readable.
-_IMPORT_CWD = os.getcwd()
+try:
+    _IMPORT_CWD = os.getcwd()
+except OSError:  # deleted cwd; "/" protects nothing extra
+    _IMPORT_CWD = "/"
 
 _RO = (
     landlock.ACCESS_FS["EXECUTE"] | landlock.ACCESS_FS["READ_FILE"] | landlock.ACCESS_FS["READ_DIR"]
 )
 # Workdir: everything but devices, sockets, FIFOs, symlinks and exec. Root could mknod a block
-# device and read the disk; a symlink or FIFO planted as stdout.txt would make the grader read a
-# secret or block. Exec is denied by seccomp anyway.
+# device and read the disk; a symlink or FIFO put in place of the stdout file would make the
+# grader read a secret or block. Exec is denied by seccomp anyway.
 _WORKDIR = sum(
     landlock.ACCESS_FS[name]
     for name in (
@@ -139,7 +144,7 @@ class Capabilities:
 
     landlock_abi: int  # 0 when unavailable
     seccomp: bool
-    reasons: tuple[str, ...]  # one line per missing or partial layer
+    reasons: tuple[str, ...]  # one line per missing layer (and a gap it leaves)
 
 
 def probe() -> Capabilities:
@@ -153,25 +158,24 @@ def probe() -> Capabilities:
             reasons.append("Landlock: built into the kernel but disabled (add it to lsm= at boot)")
         else:
             reasons.append(f"Landlock: kernel has no landlock syscall ({exc.strerror})")
-    if 0 < abi < 4:
-        reasons.append(f"Landlock: ABI {abi} < 4 cannot restrict TCP (seccomp denies sockets)")
-    if 0 < abi < 6:
-        reasons.append(f"Landlock: ABI {abi} < 6 cannot scope signals (seccomp rules do)")
     seccomp_reason = _SECCOMP_IMPORT_ERROR or _probe_seccomp_kernel()
     if seccomp_reason:
         reasons.append(seccomp_reason)
+        # Gaps that seccomp would otherwise have covered (it denies socket() and foreign kill()).
+        if 0 < abi < 4:
+            reasons.append(f"Landlock: ABI {abi} < 4, so TCP is not restricted either")
+        if 0 < abi < 6:
+            reasons.append(f"Landlock: ABI {abi} < 6, so other processes can still be signalled")
     return Capabilities(landlock_abi=abi, seccomp=not seccomp_reason, reasons=tuple(reasons))
 
 
 def _probe_seccomp_kernel() -> str:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_GET_SECCOMP, 0, 0, 0, 0) < 0:
+    if _libc.prctl(_PR_GET_SECCOMP, 0, 0, 0, 0) < 0:
         return f"seccomp: kernel without CONFIG_SECCOMP ({os.strerror(ctypes.get_errno())})"
     # seccomp(SECCOMP_GET_ACTION_AVAIL, 0, &SECCOMP_RET_ERRNO): answers, installs nothing.
     number = _seccomp.resolve_syscall(_seccomp.Arch.NATIVE, "seccomp")
     action = ctypes.c_uint32(_seccomp.ERRNO(0))
-    libc.syscall.restype = ctypes.c_long
-    if libc.syscall(ctypes.c_long(number), 2, 0, ctypes.byref(action)) != 0:
+    if _libc.syscall(ctypes.c_long(number), 2, 0, ctypes.byref(action)) != 0:
         return f"seccomp: filters unavailable ({os.strerror(ctypes.get_errno())})"
     return ""
 
@@ -226,6 +230,9 @@ def apply_isolation(
 
     active = ["rlimits"]
     _apply_rlimits(limits)
+    # no_new_privs even with no other layer: exec of a setuid binary then grants nothing.
+    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+        raise _errno_error("prctl(PR_SET_NO_NEW_PRIVS)")
     if capabilities.landlock_abi:
         landlock.restrict_self(capabilities.landlock_abi, rules)
         active.append("landlock")
@@ -336,23 +343,22 @@ def _drop_capabilities() -> bool:
     """Drop every capability (and the bounding set, so exec cannot regain them). The child runs
     as the grader's uid, often root: with CAP_SYS_RESOURCE it could raise its rlimits again, with
     CAP_SYS_BOOT/MODULE/RAWIO/TIME harm the host. Returns False when there was nothing to drop."""
-    libc = ctypes.CDLL(None, use_errno=True)
     header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3: two 32-bit words
     data = (_CapData * 2)()
-    if libc.capget(ctypes.byref(header), data) != 0:
+    if _libc.capget(ctypes.byref(header), data) != 0:
         raise _errno_error("capget")
     if os.geteuid() != 0 and not any(d.permitted or d.effective for d in data):
         return False
     if data[0].effective & (1 << _CAP_SETPCAP):
-        if libc.prctl(_PR_SET_SECUREBITS, _SECBITS_LOCKED_NOROOT, 0, 0, 0) != 0:
+        if _libc.prctl(_PR_SET_SECUREBITS, _SECBITS_LOCKED_NOROOT, 0, 0, 0) != 0:
             raise _errno_error("prctl(PR_SET_SECUREBITS)")
         for cap in range(64):
-            if libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            if _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
                 if ctypes.get_errno() == errno.EINVAL:  # past CAP_LAST_CAP
                     break
                 raise _errno_error(f"prctl(PR_CAPBSET_DROP, {cap})")
-    libc.prctl(_PR_CAP_AMBIENT, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL; EINVAL before 4.3
-    if libc.capset(ctypes.byref(header), (_CapData * 2)()) != 0:
+    _libc.prctl(_PR_CAP_AMBIENT, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL; EINVAL before 4.3
+    if _libc.capset(ctypes.byref(header), (_CapData * 2)()) != 0:
         raise _errno_error("capset")
     return True
 

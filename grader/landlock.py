@@ -12,6 +12,7 @@ import errno
 import os
 import platform
 import stat
+import sys
 from collections.abc import Iterable
 
 __all__ = [
@@ -75,14 +76,16 @@ class _PathBeneathAttr(ctypes.Structure):
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
-_libc.prctl.restype = ctypes.c_int
-_libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
+if sys.platform == "linux":  # importable elsewhere (abi_version then raises ENOSYS)
+    _libc.prctl.restype = ctypes.c_int
+    _libc.prctl.argtypes = [ctypes.c_int] + [ctypes.c_ulong] * 4
 
 
 def _numbers() -> tuple[int, int, int]:
-    numbers = _SYSCALLS.get(platform.machine())
+    numbers = _SYSCALLS.get(platform.machine()) if sys.platform == "linux" else None
     if numbers is None:
-        raise OSError(errno.ENOSYS, f"Landlock syscall numbers unknown on {platform.machine()!r}")
+        where = f"{sys.platform}/{platform.machine()}"
+        raise OSError(errno.ENOSYS, f"no Landlock syscall numbers for {where}")
     return numbers
 
 

@@ -1,17 +1,17 @@
 """Read students' LaTeX answers as shape-checked sympy matrix expressions, and evaluate them.
 
-Why a parser of our own: sympy's ``parse_latex`` and latex2sympy2 make every symbol commutative, read
-``K^{-1}`` as a scalar and ``^T`` as a power of a symbol ``T`` (measured in
+Why a parser of our own: sympy's ``parse_latex`` and latex2sympy2 make every symbol commutative,
+read ``K^{-1}`` as a scalar and ``^T`` as a power of a symbol ``T`` (measured in
 shared/notes/gradient-checking-and-latex.md, Part C). This is a small recursive-descent parser:
 
     expr    := [+|-] term ((+|-) term)*              sums: shapes must be equal
-    term    := factor ([\\cdot|\\times|*|/] factor)*  implicit products: noncommutative, left to right
-    factor  := primary ('^' sup | '_' sub)*          '^' binds one token or one {...} group, as in TeX
+    term    := factor ([\\cdot|\\times|*|/] factor)*  implicit products: noncommutative, in order
+    factor  := primary ('^' sup | '_' sub)*          '^' takes one token or one {...} group (TeX)
     primary := letter | \\greek | number | (expr) | [expr] | {expr} | |expr| | \\frac{a}{b}
              | (\\tr | \\det | \\log | \\ln) (bracketed group | implicit product)
 
-so ``W^TWx`` is (W^T)(W)(x). The lexer drops ``\\left \\right \\big``, spacing (``\\, \\; \\! \\quad ~``),
-``$`` and the font commands ``\\mathbf \\boldsymbol \\bm \\vec``.
+so ``W^TWx`` is (W^T)(W)(x). The lexer drops ``\\left \\right \\big``, spacing
+(``\\, \\; \\! \\quad ~``), ``$`` and the font commands ``\\mathbf \\boldsymbol \\bm \\vec``.
 
 Policies (each is something a student can run into, so each is stated here):
 - Only declared symbols: an unknown letter is an error with a did-you-mean, never a guess.
@@ -50,6 +50,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
+import numpy as np
 import sympy as sp
 
 __all__ = ["LatexError", "ParsedAnswer", "SymbolSpec", "evaluate", "parse_latex"]
@@ -83,49 +84,11 @@ class ParsedAnswer:
     shape: tuple[str | int, ...]
 
 
+# TeX names a declared symbol may use ("alpha" is written \alpha). One string, not a 40-line list.
 _GREEK = frozenset(
-    [
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-        "epsilon",
-        "varepsilon",
-        "zeta",
-        "eta",
-        "theta",
-        "vartheta",
-        "iota",
-        "kappa",
-        "lambda",
-        "mu",
-        "nu",
-        "xi",
-        "pi",
-        "varpi",
-        "rho",
-        "varrho",
-        "sigma",
-        "varsigma",
-        "tau",
-        "upsilon",
-        "phi",
-        "varphi",
-        "chi",
-        "psi",
-        "omega",
-        "Gamma",
-        "Delta",
-        "Theta",
-        "Lambda",
-        "Xi",
-        "Pi",
-        "Sigma",
-        "Upsilon",
-        "Phi",
-        "Psi",
-        "Omega",
-    ]
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
+    pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda
+    Xi Pi Sigma Upsilon Phi Psi Omega""".split()  # noqa: SIM905
 )
 _FUNCS = {"tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log"}
 _FRACS = frozenset({"frac", "dfrac", "tfrac"})
@@ -133,12 +96,8 @@ _INFIX = frozenset({"cdot", "times"})
 _TRANSPOSE = frozenset({"top", "intercal"})
 _OPEN = {"(": ")", "[": "]", "{": "}", "|": "|", "lbar": "|"}
 _KNOWN = sorted(
-    _GREEK
-    | _FUNCS.keys()
-    | _FRACS
-    | _INFIX
-    | _TRANSPOSE
-    | {"operatorname", "mathrm", "text", "mathbf", "boldsymbol", "bm", "left", "right", "quad"}
+    {*_GREEK, *_FUNCS, *_FRACS, *_INFIX, *_TRANSPOSE, "operatorname", "mathrm", "text", "mathbf"}
+    | {"boldsymbol", "bm", "left", "right", "quad"}
 )
 _SUPPORTED = (
     r"Greek letters, \frac, \cdot, \times, ^T, ^\top, ^{-1}, \operatorname{tr}, \det, \log, \ln,"
@@ -267,6 +226,8 @@ class _Parser:
 
     def desc(self, v: _Val) -> str:
         text = " ".join(self.src[v.start : v.end].split())
+        if text[:1] == "{" and text[-1:] == "}" and "{" not in text[1:-1]:
+            text = text[1:-1]  # \frac{1}{W} quotes W, not {W}
         return f"{text if len(text) <= 30 else text[:27] + '...'} ({_fmt(v.shape)})"
 
     def peek(self, *kinds: str) -> bool:
@@ -281,7 +242,7 @@ class _Parser:
     def split_digit(self, k: int) -> _Tok:
         """TeX reads one digit in ``x^23`` and ``\\frac12``; the rest stays for later."""
         t = self.toks[k] if k < len(self.toks) else _Tok("", "", 0, 0)
-        if t.kind == "num" and len(t.text) > 1:
+        if t.kind == "num" and len(t.text) > 1 and t.text[0].isdigit():
             rest = _Tok("num", t.text[1:], t.start + 1, t.end)
             self.toks[k : k + 1] = [_Tok("num", t.text[0], t.start, t.start + 1), rest]
         return self.toks[k] if k < len(self.toks) else t
@@ -297,6 +258,8 @@ class _Parser:
             self.fail(f"unexpected {self.src[t.start : t.end]} @", t.start + 1)
         if v.shape == _ANY:
             self.fail("cannot infer the size of I @; write I_N with N a dimension", v.start + 1)
+        if v.expr.has(sp.zoo, sp.nan, sp.oo):  # sympy folds 1/0 and log 0 while building
+            self.fail("the answer divides by zero or takes log 0 @ (its start)", v.start + 1)
         return v
 
     def expr(self) -> _Val:
@@ -398,12 +361,15 @@ class _Parser:
         self.fail(f"unknown symbol {_shown(name)} @; {hint}", t.start + 1)
 
     def sized(self, v: _Val, d: Dim) -> _Val:
-        return _Val(v.expr.xreplace({_UNSIZED_I: sp.Identity(_dim(d))}), (d, d), v.start, v.end)
+        size = {_UNSIZED_I: sp.Identity(_dim(d)), _FREE: _dim(d)}  # _FREE: sympy folds I^0 to I
+        return _Val(v.expr.xreplace(size), (d, d), v.start, v.end)
 
     def scalar(self, v: _Val) -> _Val:
         return _Val(sp.Trace(v.expr), (), v.start, v.end) if v.shape == (1, 1) else v
 
     def mul(self, a: _Val, b: _Val) -> _Val:
+        if _ANY in (a.shape, b.shape):  # (x^Tx) I is a multiple of I, not I_1
+            a, b = self.scalar(a), self.scalar(b)
         if a.shape == _ANY and len(b.shape) == 2 and b.shape != _ANY:
             a = self.sized(a, b.shape[0])
         if b.shape == _ANY and len(a.shape) == 2 and a.shape != _ANY:
@@ -468,12 +434,12 @@ class _Parser:
         power = 1 if transpose else int(body.text) if body.text.isdigit() else None
         close = self.next("}") if braced else body
         if power is None or close.kind not in ("}", body.kind):
-            msg = "unsupported superscript @; use ^T, ^\\top, ^{-1}, ^{-T} or an integer power, e.g. ^2"
+            msg = "unsupported superscript @; use ^T, ^\\top, ^{-1}, ^{-T} or an integer like ^2"
             self.fail(msg, caret.start + 1)
         power, expr, shape = -power if neg else power, v.expr, v.shape
         if power != 1 and shape and shape[0] != shape[1]:
-            verb = "invert" if power == -1 else f"raise to the power {power}"
-            msg = f"cannot {verb} {self.desc(v)} @: only square matrices have powers and inverses"
+            what = "invert" if power == -1 else "take a power of"
+            msg = f"cannot {what} {self.desc(v)} @: only square matrices have powers and inverses"
             self.fail(msg, caret.start + 1)
         if power != 1:
             expr = sp.Inverse(expr) if power == -1 and shape else expr**power
@@ -484,7 +450,10 @@ class _Parser:
     def subscript(self, v: _Val, under: _Tok) -> _Val:
         col = under.start + 1
         if v.expr != _UNSIZED_I and not isinstance(v.expr, sp.Identity):
-            self.fail("subscripts are only allowed on the identity, as in I_N @", col)
+            text = self.src[v.start : v.end]
+            self.fail(
+                f"unexpected subscript on {text} @: only the identity takes one, as in I_N", col
+            )
         braced = self.peek("{")
         self.i += braced
         parts = [self.split_digit(self.i)]
@@ -503,7 +472,7 @@ class _Parser:
         return self.sized(_Val(_UNSIZED_I, _ANY, v.start, end), d)
 
     def apply(self, func: str, v: _Val, t: _Tok) -> _Val:
-        """\\tr, \\det, \\log and |.|; a scalar (or 1 x 1) passes through \\tr and \\det unchanged."""
+        """\\tr, \\det, \\log and |.|; a scalar passes through \\tr and \\det unchanged."""
         col, v = t.start + 1, self.scalar(v) if func in ("log", "abs") else v
         if v.shape == _ANY:
             self.fail("cannot infer the size of I @; write I_N with N a dimension", col)
@@ -534,6 +503,8 @@ def evaluate(answer: ParsedAnswer, values: Mapping[str, np.ndarray | float]) -> 
     """Evaluate a parsed answer at numeric values: a float for a scalar, else a 2-D array.
 
     Dimension sizes are read off the arrays (a named dimension must have one size throughout).
+    sympy folds ``0W`` and ``W - W`` into a ZeroMatrix with no W left to read m and n from: pass
+    such sizes in ``values`` under the dimension's name (``values["m"] = 3``).
     Complex inputs stay complex, so complex-step differentiation works through the answer.
     """
     arrays: dict[str, np.ndarray] = {}
@@ -546,9 +517,9 @@ def evaluate(answer: ParsedAnswer, values: Mapping[str, np.ndarray | float]) -> 
         if arr.ndim != 2:
             raise ValueError(f"values[{sym.name!r}]: expected a 2-D array, got shape {arr.shape}")
         for dim, size in zip(sym.shape, arr.shape, strict=True):
-            if sizes.setdefault(dim, size) != size:
+            if (dim.is_Integer and dim != size) or sizes.setdefault(dim, size) != size:
                 raise ValueError(
-                    f"values[{sym.name!r}] has shape {arr.shape}, but {dim} = {sizes[dim]} elsewhere"
+                    f"values[{sym.name!r}] has shape {arr.shape}, expected ({sym.rows}, {sym.cols})"
                 )
         arrays[sym.name] = arr
     out = _Evaluator(values, arrays, sizes).ev(answer.expr)
@@ -571,7 +542,10 @@ class _Evaluator:
         # An I_N with no matrix of size N in the answer: fall back on a scalar value named N.
         value = self.values.get(str(dim))
         if value is None or np.ndim(value) != 0 or float(value) != int(value):  # type: ignore[arg-type]
-            raise ValueError(f"cannot tell the size {dim}: no matrix in the answer has it")
+            raise ValueError(
+                f"cannot tell the size {dim}: no matrix in the answer has it (sympy may have"
+                f" simplified it away); pass values[{str(dim)!r}] = the size"
+            )
         return int(value)  # type: ignore[arg-type]
 
     def ev(self, e: sp.Basic) -> Any:
@@ -587,8 +561,9 @@ class _Evaluator:
             if e.name not in self.values or np.ndim(self.values[e.name]) != 0:
                 raise ValueError(f"values[{e.name!r}]: expected a scalar for {e.name}")
             return np.asarray(self.values[e.name])[()]
-        if e.is_Number:
-            return float(e)  # type: ignore[arg-type]
+        if e.is_number:  # a constant sympy folded: 1/2, or log(log(2)) + I*pi from \log\log 0.5
+            value = complex(e)  # type: ignore[arg-type]
+            return value.real if value.imag == 0 else value
         if isinstance(e, (sp.MatMul, sp.Mul)):
             return self.product(e.args)
         if isinstance(e, (sp.MatAdd, sp.Add)):

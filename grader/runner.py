@@ -23,7 +23,7 @@ from grader import isolation
 from grader.cases import Case
 from grader.errors import GraderError
 from grader.spec import ArrayOutput, DictOutput, OutputSpec, PartSpec, ProblemSpec, TupleOutput
-from grader.wire import WireError, decode_array, encode_array, encode_frame, read_frame
+from grader.wire import WireError, encode_array, encode_frame, read_frame, split_result
 
 __all__ = ["CallError", "PartRun", "SubmissionRun", "output_structure", "run_batch"]
 
@@ -225,14 +225,16 @@ def _apply(c: _Collect, header: Mapping[str, Any], payload: bytes) -> Submission
         return None
     part = header["part"]
     c.seen[part] = True
-    if kind == "leaf":
-        c.values[part][header["case"]][header["path"]] = decode_array(header, payload)
-    elif kind == "error":
-        error = CallError(header["kind"], header["message"], header.get("traceback", ""))
-        if header["case"] < 0:
-            c.failures[part] = error
-        else:
-            c.errors[part][header["case"]] = error
-    elif kind == "killed":
+    if kind == "killed":
         c.failures[part] = CallError(header["reason"], header["detail"])
+        return None
+    failure, entries = split_result(header, payload, c.n_cases[part])
+    if failure is not None:
+        c.failures[part] = CallError(*failure)
+        return None
+    for case, (what, data) in enumerate(entries):
+        if what == "error":
+            c.errors[part][case] = CallError(*data)
+        else:
+            c.values[part][case] = dict(data)
     return None

@@ -25,6 +25,7 @@ __all__ = [
     "encode_array",
     "encode_frame",
     "read_frame",
+    "split_result",
 ]
 
 _PREFIX = struct.Struct("<II")
@@ -141,3 +142,74 @@ class FrameReader:
     @property
     def pending(self) -> int:
         return len(self._buffer)
+
+
+# A part's result frame: {"failure": error | None, "cases": [{"error": error} |
+# {"leaves": [[path, dtype, shape], ...]}]} + the leaves' bytes concatenated in order.
+MAX_TEXT = 8000
+
+
+def _error_fields(raw: Any) -> tuple[str, str, str]:
+    if not isinstance(raw, dict):
+        raise WireError("error entry is not an object")
+    return (
+        str(raw.get("kind", "exception"))[:40],
+        str(raw.get("message", ""))[:MAX_TEXT],
+        str(raw.get("traceback", ""))[:MAX_TEXT],
+    )
+
+
+def split_result(
+    header: Mapping[str, Any], payload: bytes, n_cases: int
+) -> tuple[tuple[str, str, str] | None, list[Any]]:
+    """Validate a part's result frame and split it into (failure, per-case entries).
+
+    Each entry is ``("error", (kind, message, traceback))`` or ``("leaves", [(path, array)])``.
+    Raises WireError on anything malformed; nothing here evaluates what the child wrote.
+    """
+    failure = header.get("failure")
+    cases = header.get("cases")
+    if not isinstance(cases, list):
+        raise WireError("cases is not a list")
+    if failure is not None:
+        if cases or payload:
+            raise WireError("a failed part carries no cases")
+        return _error_fields(failure), []
+    if len(cases) != n_cases:
+        raise WireError(f"{len(cases)} cases, expected {n_cases}")
+    out: list[Any] = []
+    offset = 0
+    for entry in cases:
+        if not isinstance(entry, dict):
+            raise WireError("case entry is not an object")
+        if "error" in entry:
+            out.append(("error", _error_fields(entry["error"])))
+            continue
+        leaves = entry.get("leaves")
+        if not isinstance(leaves, list) or len(leaves) > 1000:
+            raise WireError("bad leaves")
+        arrays = []
+        for leaf in leaves:
+            if not isinstance(leaf, list) or len(leaf) != 3 or not isinstance(leaf[0], str):
+                raise WireError("bad leaf descriptor")
+            path, dtype, shape = leaf
+            if dtype not in UNTRUSTED_DTYPES:
+                raise WireError(f"dtype {dtype!r} not allowed")
+            if (
+                not isinstance(shape, list)
+                or len(shape) > MAX_NDIM
+                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
+            ):
+                raise WireError(f"bad shape {shape!r}")
+            size = 8
+            for s in shape:
+                size *= s
+            if offset + size > len(payload):
+                raise WireError("payload shorter than its leaves")
+            arr = np.frombuffer(payload, dtype=dtype, count=size // 8, offset=offset)
+            arrays.append((path[:200], arr.reshape(shape)))
+            offset += size
+        out.append(("leaves", arrays))
+    if offset != len(payload):
+        raise WireError("payload longer than its leaves")
+    return None, out

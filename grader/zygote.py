@@ -34,6 +34,7 @@ from grader.wire import (
     decode_array,
     encode_frame,
     read_frame,
+    split_result,
 )
 
 # What one child may send: enough for every part's outputs, never enough to exhaust the grader.
@@ -142,59 +143,34 @@ class Runner:
     def on_frame(self, child: _Child, header: dict[str, Any], payload: bytes) -> None:
         kind = header.get("t")
         part = header.get("part")
-        if kind in ("begin", "end", "leaf", "error") and (
-            not isinstance(part, int) or not child.start <= part < len(self.parts)
-        ):
+        if kind not in ("begin", "result"):
+            raise WireError(f"unexpected record {kind!r}")
+        if not isinstance(part, int) or not child.start <= part < len(self.parts):
             raise WireError(f"bad part index {part!r}")
         now = time.monotonic()
         if kind == "begin":
+            if child.part is not None or part in child.done_parts:
+                raise WireError("a part began twice or inside another")
             child.part = part
             child.deadline = now + float(self.parts[part]["time_limit"])
             return
-        if kind == "end":
-            if part != child.part:
-                raise WireError("end of a part that did not begin")
-            child.done_parts.add(part)
-            child.part = None
-            child.deadline = now + STARTUP_GRACE
-            self.send({"t": "part", "job": child.job, "part": part})
-            return
-        if kind in ("leaf", "error") and part != child.part:
+        if part != child.part:
             raise WireError("result outside its part")
-        case = header.get("case")
-        if not isinstance(case, int) or not -1 <= case < len(
-            self.cases[self.parts[part]["problem"]]
-        ):
-            raise WireError(f"bad case index {case!r}")
-        if kind == "leaf":
-            decode_array(header, payload)  # validates dtype, shape and length
-            path = str(header.get("path", ""))[:200]
-            self.send(
-                {
-                    "t": "leaf",
-                    "job": child.job,
-                    "part": part,
-                    "case": case,
-                    "path": path,
-                    "dtype": header["dtype"],
-                    "shape": header["shape"],
-                },
-                payload,
-            )
-        elif kind == "error":
-            self.send(
-                {
-                    "t": "error",
-                    "job": child.job,
-                    "part": part,
-                    "case": case,
-                    "kind": str(header.get("kind", "exception"))[:40],
-                    "message": str(header.get("message", ""))[: harness.MAX_MESSAGE],
-                    "traceback": str(header.get("traceback", ""))[: harness.MAX_TRACEBACK],
-                }
-            )
-        else:
-            raise WireError(f"unexpected record {kind!r}")
+        n_cases = len(self.cases[self.parts[part]["problem"]])
+        split_result(header, payload, n_cases)  # validates every length, dtype and shape
+        child.done_parts.add(part)
+        child.part = None
+        child.deadline = now + STARTUP_GRACE
+        self.send(
+            {
+                "t": "result",
+                "job": child.job,
+                "part": part,
+                "failure": header.get("failure"),
+                "cases": header["cases"],
+            },
+            payload,
+        )
 
     def on_control(self, child: _Child, header: dict[str, Any]) -> bool:
         kind = header.get("t")

@@ -143,34 +143,58 @@ def assert_pinned(found: list[Diagnosis], pinned: list[tuple[str, Mapping[str, A
 # --- the corpus of wrong answers -------------------------------------------------------------
 
 VALUE_CORPUS = [
-    pytest.param("q1", lambda v: q1_grad(v).T, [("transposed", {"values_match": True})],
-                 id="q1-transposed"),
-    pytest.param("q1", lambda v: q1_grad(v).ravel(),
-                 [("reshaped", {"values_match": True, "got_shape": (15,),
-                                "expected_shape": (3, 5)})], id="q1-flattened-matrix"),
+    pytest.param(
+        "q1", lambda v: q1_grad(v).T, [("transposed", {"values_match": True})], id="q1-transposed"
+    ),
+    pytest.param(
+        "q1",
+        lambda v: q1_grad(v).ravel(),
+        [("reshaped", {"values_match": True, "got_shape": (15,), "expected_shape": (3, 5)})],
+        id="q1-flattened-matrix",
+    ),
     pytest.param("q1", lambda v: -q1_grad(v), [("sign_flip", {"factor": -1.0})], id="q1-sign"),
-    pytest.param("q1", lambda v: 2 * q1_grad(v), [("scale_factor", {"factor": 2.0})],
-                 id="q1-times-2"),
-    pytest.param("q1", lambda v: q1_grad(v) / 2, [("scale_factor", {"factor": 0.5})],
-                 id="q1-half"),
+    pytest.param(
+        "q1", lambda v: 2 * q1_grad(v), [("scale_factor", {"factor": 2.0})], id="q1-times-2"
+    ),
+    pytest.param("q1", lambda v: q1_grad(v) / 2, [("scale_factor", {"factor": 0.5})], id="q1-half"),
     pytest.param("q1", lambda v: np.zeros_like(v["W"]), [("zero", {})], id="q1-zero"),
-    pytest.param("q1", lambda v: np.ones_like(v["W"]), [("constant", {"kind": "filled"})],
-                 id="q1-constant-filled"),
-    pytest.param("q1", lambda v: 2 * q1_grad(v).T,
-                 [("transposed", {"values_match": False}),
-                  ("scale_factor", {"factor": 2.0, "view": "transposed"})],
-                 id="q1-transposed-times-2"),
-    pytest.param("q1", lambda v: -q1_grad(v).ravel(),
-                 [("reshaped", {"values_match": False}), ("sign_flip", {"view": "reshaped"})],
-                 id="q1-flattened-sign"),
-    pytest.param("q1", lambda v: q1_terms(v)["via_b"].T, [("transposed", {"values_match": False})],
-                 id="q1-transposed-and-wrong"),
+    pytest.param(
+        "q1",
+        lambda v: np.ones_like(v["W"]),
+        [("constant", {"kind": "filled"})],
+        id="q1-constant-filled",
+    ),
+    pytest.param(
+        "q1",
+        lambda v: 2 * q1_grad(v).T,
+        [
+            ("transposed", {"values_match": False}),
+            ("scale_factor", {"factor": 2.0, "view": "transposed"}),
+        ],
+        id="q1-transposed-times-2",
+    ),
+    pytest.param(
+        "q1",
+        lambda v: -q1_grad(v).ravel(),
+        [("reshaped", {"values_match": False}), ("sign_flip", {"view": "reshaped"})],
+        id="q1-flattened-sign",
+    ),
+    pytest.param(
+        "q1",
+        lambda v: q1_terms(v)["via_b"].T,
+        [("transposed", {"values_match": False})],
+        id="q1-transposed-and-wrong",
+    ),
     pytest.param("q2", lambda v: -q2_grad(v), [("sign_flip", {})], id="q2-sign"),
-    pytest.param("q2", lambda v: 2 * q2_grad(v), [("scale_factor", {"factor": 2.0})],
-                 id="q2-times-2"),
-    pytest.param("q2", lambda v: q2_grad(v) * v["Y"].shape[1],
-                 [("varying_scale", {"dim_factor": "D", "factors": [3.0, 2.0, 4.0]})],
-                 id="q2-extra-D"),
+    pytest.param(
+        "q2", lambda v: 2 * q2_grad(v), [("scale_factor", {"factor": 2.0})], id="q2-times-2"
+    ),
+    pytest.param(
+        "q2",
+        lambda v: q2_grad(v) * v["Y"].shape[1],
+        [("varying_scale", {"dim_factor": "D", "factors": [3.0, 2.0, 4.0]})],
+        id="q2-extra-D",
+    ),
 ]
 
 
@@ -185,18 +209,30 @@ def test_diagnose_values_names_the_mistake(
 @pytest.mark.parametrize(
     ("student", "pinned", "hint"),
     [
-        pytest.param(lambda v: q1_grad_x(v).ravel(),
-                     {"got_shape": (5,), "expected_shape": (5, 1), "values_match": True},
-                     "x.reshape(-1, 1)", id="flat-vector"),
-        pytest.param(lambda v: q1_grad_x(v).T,
-                     {"got_shape": (1, 5), "expected_shape": (5, 1), "values_match": True},
-                     "column vector", id="row-vector"),
-        pytest.param(lambda v: q1_grad_x(v)[None],
-                     {"got_shape": (1, 5, 1), "expected_shape": (5, 1), "values_match": True},
-                     "column vector", id="extra-axis"),
-        pytest.param(lambda v: q1_grad_x(v).ravel() + 1.0,
-                     {"got_shape": (5,), "values_match": False}, "values are wrong too",
-                     id="flat-and-wrong"),
+        pytest.param(
+            lambda v: q1_grad_x(v).ravel(),
+            {"got_shape": (5,), "expected_shape": (5, 1), "values_match": True},
+            "x.reshape(-1, 1)",
+            id="flat-vector",
+        ),
+        pytest.param(
+            lambda v: q1_grad_x(v).T,
+            {"got_shape": (1, 5), "expected_shape": (5, 1), "values_match": True},
+            "column vector",
+            id="row-vector",
+        ),
+        pytest.param(
+            lambda v: q1_grad_x(v)[None],
+            {"got_shape": (1, 5, 1), "expected_shape": (5, 1), "values_match": True},
+            "column vector",
+            id="extra-axis",
+        ),
+        pytest.param(
+            lambda v: q1_grad_x(v).ravel() + 1.0,
+            {"got_shape": (5,), "values_match": False},
+            "values are wrong too",
+            id="flat-and-wrong",
+        ),
     ],
 )
 def test_vector_shape_slips_are_reshaped_not_transposed(
@@ -214,6 +250,18 @@ def test_transposed_square_values_are_named() -> None:
     found = values(lambda v: q1_grad(v).T, "q1", q1_inputs(dims), dims)
     assert_pinned(found, [("transposed", {"values_match": True})])
     assert found[0].message == "your answer equals the transpose of the gradient"
+    found = values(lambda v: -0.5 * q1_grad(v).T, "q1", q1_inputs(dims), dims)
+    pinned = [("transposed", {}), ("scale_factor", {"factor": -0.5, "view": "transposed"})]
+    assert_pinned(found, pinned)
+    assert found[1].message == "after transposing, your answer is -1/2 times the gradient"
+
+
+def test_wrong_answer_outside_every_rule_gets_no_generic_claim() -> None:
+    # The "2Wcxᵀ" slip is not a transform of the gradient: only diagnose_terms can name it.
+    found = values(
+        lambda v: q1_terms(v)["via_b"] + 2 * q1_terms(v)["via_a"], "q1", q1_inputs(Q1_DIMS), Q1_DIMS
+    )
+    assert found == []
 
 
 @pytest.mark.parametrize(
@@ -317,30 +365,55 @@ def test_dropped_d_is_right_only_when_d_is_1() -> None:
 # --- structural diagnoses --------------------------------------------------------------------
 
 TERM_CORPUS = [
-    pytest.param("q1", lambda v: q1_terms(v)["via_b"],
-                 [("missing_term", {"term": "via_a", "coefficient": 0.0, "present": ("via_b",)})],
-                 "only the path through b = Wᵀa is present: the path through a = Wx is missing",
-                 id="q1-only-via-b"),
-    pytest.param("q1", lambda v: q1_terms(v)["via_a"],
-                 [("missing_term", {"term": "via_b", "present": ("via_a",)})],
-                 "only the path through a = Wx is present: the path through b = Wᵀa is missing",
-                 id="q1-only-via-a"),
-    pytest.param("q1", lambda v: q1_terms(v)["via_b"] + 2 * q1_terms(v)["via_a"],
-                 [("term_scale", {"term": "via_a", "factor": 2.0})],
-                 "the path through a = Wx is 2 times what it should be", id="q1-via-a-twice"),
-    pytest.param("q2", lambda v: -q2_terms(v)["logdet"] + q2_terms(v)["trace"],
-                 [("term_sign", {"term": "logdet", "coefficient": -1.0})],
-                 "the log-det term has the wrong sign", id="q2-logdet-sign"),
-    pytest.param("q2", lambda v: q2_terms(v)["logdet"] + 2 * q2_terms(v)["trace"],
-                 [("term_scale", {"term": "trace", "factor": 2.0})],
-                 "the trace term is 2 times what it should be", id="q2-trace-twice"),
-    pytest.param("q2", lambda v: q2_terms(v)["logdet"],
-                 [("missing_term", {"term": "trace", "present": ("logdet",)})],
-                 "only the log-det term is present: the trace term is missing",
-                 id="q2-trace-missing"),
-    pytest.param("q2", lambda v: -q2_grad(v),
-                 [("term_sign", {"term": "logdet"}), ("term_sign", {"term": "trace"})],
-                 "the log-det term has the wrong sign", id="q2-all-signs"),
+    pytest.param(
+        "q1",
+        lambda v: q1_terms(v)["via_b"],
+        [("missing_term", {"term": "via_a", "coefficient": 0.0, "present": ("via_b",)})],
+        "only the path through b = Wᵀa is present: the path through a = Wx is missing",
+        id="q1-only-via-b",
+    ),
+    pytest.param(
+        "q1",
+        lambda v: q1_terms(v)["via_a"],
+        [("missing_term", {"term": "via_b", "present": ("via_a",)})],
+        "only the path through a = Wx is present: the path through b = Wᵀa is missing",
+        id="q1-only-via-a",
+    ),
+    pytest.param(
+        "q1",
+        lambda v: q1_terms(v)["via_b"] + 2 * q1_terms(v)["via_a"],
+        [("term_scale", {"term": "via_a", "factor": 2.0})],
+        "the path through a = Wx is 2 times what it should be",
+        id="q1-via-a-twice",
+    ),
+    pytest.param(
+        "q2",
+        lambda v: -q2_terms(v)["logdet"] + q2_terms(v)["trace"],
+        [("term_sign", {"term": "logdet", "coefficient": -1.0})],
+        "the log-det term has the wrong sign",
+        id="q2-logdet-sign",
+    ),
+    pytest.param(
+        "q2",
+        lambda v: q2_terms(v)["logdet"] + 2 * q2_terms(v)["trace"],
+        [("term_scale", {"term": "trace", "factor": 2.0})],
+        "the trace term is 2 times what it should be",
+        id="q2-trace-twice",
+    ),
+    pytest.param(
+        "q2",
+        lambda v: q2_terms(v)["logdet"],
+        [("missing_term", {"term": "trace", "present": ("logdet",)})],
+        "only the log-det term is present: the trace term is missing",
+        id="q2-trace-missing",
+    ),
+    pytest.param(
+        "q2",
+        lambda v: -q2_grad(v),
+        [("term_sign", {"term": "logdet"}), ("term_sign", {"term": "trace"})],
+        "the log-det term has the wrong sign",
+        id="q2-all-signs",
+    ),
 ]
 
 
@@ -494,6 +567,9 @@ ODD = [
     pytest.param([np.ones(2), np.ones(2)], [np.ones(2)], [], id="more-got-than-expected"),
     pytest.param([np.zeros(3)], [np.zeros(3)], [], id="zero-is-right"),
     pytest.param([np.full(3, 1e308)], [np.full(3, -1e308)], ["sign_flip"], id="huge"),
+    # Any wrong scalar is "c times" a nonzero scalar: a fitted factor needs more numbers.
+    pytest.param([np.float64(2.37)], [np.float64(1.0)], [], id="scalar-factor-no-claim"),
+    pytest.param([2.37, 5.0], [1.0, 1.0], [], id="scalar-varying-no-claim"),
 ]
 
 
@@ -505,6 +581,13 @@ def test_odd_inputs_never_raise(got: list[Any], expected: list[Any], codes: list
     assert diagnose_terms(got, terms, labels={}, rtol=RTOL, atol=ATOL) == []
     assert diagnose_terms(got, {"a": expected}, labels={}, rtol=RTOL, atol=ATOL) is not None
     match_alternatives(got, {"x": expected}, rtol=RTOL, atol=ATOL)
+
+
+def test_passed_from_the_caller_is_trusted() -> None:
+    cases = q1_inputs(Q1_DIMS)
+    want = run(q1_grad, cases)
+    got = [2 * w for w in want]
+    assert diagnose_values(got, want, rtol=RTOL, atol=ATOL, passed=[True] * 3) == []
 
 
 def test_bad_case_dims_and_passed_lengths_are_ignored() -> None:
@@ -527,8 +610,11 @@ def test_diagnosis_is_frozen_hashable_and_serialisable() -> None:
     assert hash(d) == hash(Diagnosis("partial_cases", "m", {}))
     assert d == Diagnosis("partial_cases", "m", {"passed": (0, 2), "nested": {"k": (1.5,)}})
     plain = d.as_dict()
-    assert plain == {"code": "partial_cases", "message": "m",
-                     "params": {"passed": [0, 2], "nested": {"k": [1.5]}}}
+    assert plain == {
+        "code": "partial_cases",
+        "message": "m",
+        "params": {"passed": [0, 2], "nested": {"k": [1.5]}},
+    }
     assert json.loads(json.dumps(plain)) == plain
 
 
@@ -536,10 +622,13 @@ def test_module_is_a_leaf() -> None:
     source = Path(__file__).parents[1] / "grader" / "diagnosis.py"
     tree = ast.parse(source.read_text(encoding="utf-8"))
     imported = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import)
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
         for alias in node.names
     } | {
-        node.module.split(".")[0] for node in ast.walk(tree)
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module
     }
     assert imported - {"__future__"} <= set(sys.stdlib_module_names) | {"numpy"}

@@ -153,7 +153,7 @@ def _check_against_graph(problem, part, case, got, seed, worst, failures) -> Non
 
 
 def _check_grades_full(spec: AssignmentSpec, report: ValidationReport) -> None:
-    from grader.grade import grade
+    from grader.grading import grade
 
     results = grade(spec, [spec.reference])
     result = results[0]

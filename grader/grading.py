@@ -13,9 +13,9 @@ from pathlib import Path
 
 from grader import isolation
 from grader.cases import Case, build_cases
-from grader.errors import GraderError, UsageError
+from grader.errors import GraderError, SpecError, UsageError
 from grader.reference import Expected, compute_expected
-from grader.reports import write_reports
+from grader.reports import write_batch_reports, write_reports
 from grader.results import PartResult, SubmissionResult
 from grader.runner import SubmissionRun, run_batch
 from grader.scoring import score_part
@@ -67,11 +67,17 @@ def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
 
 def prepare(spec: AssignmentSpec, seed: int | None = None) -> Prepared:
     seed = spec.seed if seed is None else seed
-    try:
-        cases = tuple(build_cases(problem, seed) for problem in spec.problems)
-    except ValueError as exc:
-        raise GraderError(f"{spec.root / 'assignment.yaml'}: {exc}") from None
-    return Prepared(spec=spec, seed=seed, cases=cases, expected=compute_expected(spec, cases))
+    cases = []
+    for index, problem in enumerate(spec.problems):
+        try:
+            cases.append(build_cases(problem, seed))
+        except ValueError as exc:
+            raise SpecError(
+                str(spec.root / "assignment.yaml"), f"problems[{index}].dims", str(exc)
+            ) from None
+    return Prepared(
+        spec=spec, seed=seed, cases=tuple(cases), expected=compute_expected(spec, tuple(cases))
+    )
 
 
 def score_run(
@@ -189,5 +195,10 @@ def grade(
         for i, result in enumerate(results):
             if result is None:
                 finish(i, error_result(prepared, subs[i], str(exc)))
+        if out is not None:
+            write_batch_reports([r for r in results if r is not None], Path(out), formats)
         raise
-    return [r for r in results if r is not None]
+    done = [r for r in results if r is not None]
+    if out is not None:  # the class gradebook and summary (--format csv)
+        write_batch_reports(done, Path(out), formats)
+    return done
