@@ -223,7 +223,7 @@ def _passed(result: SubmissionResult, pass_mark: float) -> bool:
 def _grade_assignment(
     options: CiOptions, base_tree: Path, scratch: Path, head: str, targets: list[Target]
 ) -> list[CiGrade]:
-    from grader.grade import grade
+    from grader.grading import grade
 
     assignment = targets[0].assignment
     spec_dir = base_tree / ASSIGNMENTS / assignment

@@ -52,7 +52,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     g.add_argument("--jobs", type=int, default=None, help="parallel processes (default: cores)")
     g.add_argument(
-        "--format", default="json,yaml", help="comma-separated report formats (default: json,yaml)"
+        "--format",
+        default="json,yaml",
+        help="comma-separated report formats: json, yaml, gradescope, junit, markdown, csv "
+        "(the class gradebook and summary) (default: json,yaml)",
     )
     g.add_argument(
         "--reference",

@@ -85,7 +85,7 @@ if [ ! -s "$RESULTS" ]; then
  "output_format": "text", "visibility": "visible", "stdout_visibility": "hidden",
  "tests": [{"name": "Autograder failed", "number": "0", "score": 0, "status": "failed",
   "visibility": "visible", "output_format": "text",
-  "output": "Your submission could not be graded (the grader could not start), so it scores 0 for now. This is not a verdict on your answers. Your instructor can see the log."}]}
+  "output": "Not graded: the grader could not start. This is not a verdict on your answers."}]}
 EOF
 fi
 exit 0
@@ -130,7 +130,18 @@ def build_wheel(dest: Path) -> Path:
     package = Path(__file__).resolve().parent
     info = f"grader-{__version__}.dist-info"
     files = {f"grader/{rel}": path.read_bytes() for path, rel in _files(package)}
-    files[f"{info}/METADATA"] = (dist.read_text("METADATA") or "").encode()
+    # Written from the installed metadata, whatever its form (a checkout may expose an egg-info
+    # with PKG-INFO and no METADATA); extras are left out, setup.sh needs none.
+    requires = [r for r in dist.requires or () if "extra ==" not in r]
+    metadata = [
+        "Metadata-Version: 2.1",
+        "Name: grader",
+        f"Version: {__version__}",
+        f"Summary: {dist.metadata['Summary'] or ''}",
+        f"Requires-Python: {dist.metadata['Requires-Python'] or '>=3.10'}",
+        *(f"Requires-Dist: {r}" for r in requires),
+    ]
+    files[f"{info}/METADATA"] = ("\n".join(metadata) + "\n").encode()
     files[f"{info}/WHEEL"] = (
         b"Wheel-Version: 1.0\nGenerator: grader.gradescope\nRoot-Is-Purelib: true\n"
         b"Tag: py3-none-any\n"

@@ -45,7 +45,6 @@ class Prepared:
 def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
     """Folders and single .py files; names are file or folder names without the extension."""
     found: list[Submission] = []
-    names: dict[str, int] = {}
     for raw in paths:
         path = Path(raw)
         if not path.exists():
@@ -55,18 +54,35 @@ def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
                 f"{path}: a submission is a folder or a .py file "
                 f"(got a {path.suffix or 'file without extension'})"
             )
-        name = path.stem if path.is_file() else path.resolve().name
-        if name in names:  # two alice/ from different sections: keep both reports
-            names[name] += 1
-            name = f"{name}-{names[name]}"
-        else:
-            names[name] = 1
-        found.append(Submission(name=name, path=path))
-    return found
+        found.append(
+            Submission(name=path.stem if path.is_file() else path.resolve().name, path=path)
+        )
+    return _unique_names(found)
+
+
+def _unique_names(found: list[Submission]) -> list[Submission]:
+    """Two alice/ from different sections keep both reports: the second becomes alice-2, or
+    the first free alice-N (never the name of another submission in the batch)."""
+    taken = {s.name for s in found}
+    seen: set[str] = set()
+    unique = []
+    for sub in found:
+        name = sub.name
+        if name in seen:
+            k = 2
+            while f"{sub.name}-{k}" in taken:
+                k += 1
+            name = f"{sub.name}-{k}"
+            taken.add(name)
+        seen.add(name)
+        unique.append(Submission(name=name, path=sub.path))
+    return unique
 
 
 def prepare(spec: AssignmentSpec, seed: int | None = None) -> Prepared:
     seed = spec.seed if seed is None else seed
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise UsageError(f"--seed: expected an integer >= 0, got {seed!r}")
     cases = []
     for index, problem in enumerate(spec.problems):
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import resource
 import shutil
 import sys
 import traceback
@@ -48,28 +49,35 @@ class _Output:
 
 
 def copy_submission(source: Path, workdir: Path) -> None:
-    """Copy a submission file or folder into workdir: no symlinks, bounded size and count."""
+    """Copy a submission file or folder into workdir: no symlinks, no hidden files or caches,
+    bounded size and count. os.scandir, not pathlib: this runs once per submission."""
     if source.is_file():
         shutil.copyfile(source, workdir / source.name)
         return
-    files = 0
-    total = 0
-    for path in sorted(source.rglob("*")):
-        rel = path.relative_to(source)
-        if any(p.startswith(".") or p == "__pycache__" for p in rel.parts) or path.is_symlink():
-            continue
-        target = workdir / rel
-        if path.is_dir():
-            target.mkdir(parents=True, exist_ok=True)
-            continue
-        files += 1
-        total += path.stat().st_size
-        if files > MAX_COPY_FILES or total > MAX_COPY_BYTES:
-            raise OSError(
-                f"submission is larger than {MAX_COPY_FILES} files or {MAX_COPY_BYTES >> 20} MiB"
-            )
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
+    budget = [MAX_COPY_FILES, MAX_COPY_BYTES]
+
+    def copy_dir(src: str, dst: str) -> None:
+        with os.scandir(src) as entries:
+            for entry in entries:
+                if entry.name.startswith(".") or entry.name == "__pycache__":
+                    continue
+                if entry.is_symlink():
+                    continue
+                target = os.path.join(dst, entry.name)
+                if entry.is_dir():
+                    os.mkdir(target)
+                    copy_dir(entry.path, target)
+                elif entry.is_file():
+                    budget[0] -= 1
+                    budget[1] -= entry.stat().st_size
+                    if budget[0] < 0 or budget[1] < 0:
+                        raise OSError(
+                            f"submission is larger than {MAX_COPY_FILES} files or "
+                            f"{MAX_COPY_BYTES >> 20} MiB"
+                        )
+                    shutil.copyfile(entry.path, target)
+
+    copy_dir(str(source), str(workdir))
 
 
 def _redirect_fds(workdir: Path, keep: int) -> None:
@@ -82,7 +90,7 @@ def _redirect_fds(workdir: Path, keep: int) -> None:
         os.close(handle)
     # Everything else inherited from the runner (its pipes to the grader above all) goes.
     os.closerange(3, keep)
-    os.closerange(keep + 1, 65536)
+    os.closerange(keep + 1, max(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
 
 def _clean_sys_path(workdir: Path) -> None:
@@ -337,6 +345,7 @@ def child_main(
     limits: isolation.Limits,
     capabilities: isolation.Capabilities,
     env: Mapping[str, str],
+    seccomp_program: bytes | None = None,
 ) -> None:
     """Body of a forked child: never returns."""
     code = 0
@@ -352,7 +361,10 @@ def child_main(
             _clean_sys_path(workdir)
             importlib.invalidate_caches()
             layers = isolation.apply_isolation(
-                str(workdir), limits=limits, capabilities=capabilities
+                str(workdir),
+                limits=limits,
+                capabilities=capabilities,
+                seccomp_program=seccomp_program,
             )
         except BaseException as exc:
             out.send({"t": "fatal", "message": f"the sandbox could not start: {_message(exc)}"})

@@ -13,9 +13,12 @@ import errno
 import importlib.util
 import os
 import resource
+import struct
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
+from typing import Any
 
 from grader import landlock
 
@@ -30,7 +33,14 @@ except (OSError, RuntimeError) as _exc:  # RuntimeError: "Unable to find libsecc
     _seccomp = None
     _SECCOMP_IMPORT_ERROR = f"seccomp: cannot load libseccomp.so.2 ({_exc}); install libseccomp2"
 
-__all__ = ["Capabilities", "Limits", "apply_isolation", "minimal_env", "probe"]
+__all__ = [
+    "Capabilities",
+    "Limits",
+    "apply_isolation",
+    "compile_seccomp",
+    "minimal_env",
+    "probe",
+]
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
@@ -209,8 +219,12 @@ def apply_isolation(
     limits: Limits,
     capabilities: Capabilities,
     read_paths: Sequence[str] = (),
+    seccomp_program: bytes | None = None,
 ) -> tuple[str, ...]:
     """Irreversibly confine the calling process (a freshly forked, single-threaded child).
+
+    ``seccomp_program`` is the filter from ``compile_seccomp()``, compiled once before forking;
+    without it the filter is compiled here.
 
     Returns the names of the active layers, in order applied, from "rlimits", "landlock",
     "caps" (root's capabilities dropped) and "seccomp". A layer that `capabilities` says is
@@ -239,7 +253,7 @@ def apply_isolation(
     if _drop_capabilities():
         active.append("caps")
     if capabilities.seccomp:
-        _apply_seccomp()
+        _apply_seccomp(seccomp_program)
         active.append("seccomp")
     return tuple(active)
 
@@ -368,12 +382,16 @@ def _errno_error(what: str) -> OSError:
     return OSError(err, f"{what}: {os.strerror(err)}")
 
 
-def _apply_seccomp() -> None:
-    """Default allow, deny the syscalls above. Existing fds (the result pipe) keep working."""
+# Stands for the child's pid in a filter compiled before the child exists (compile_seccomp).
+_PID_PLACEHOLDER = 0x7A5A5A5A
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
+
+
+def _build_filter(pid: int) -> Any:
     seccomp = _seccomp
     if seccomp is None:
         raise OSError(errno.ENOSYS, _SECCOMP_IMPORT_ERROR)
-    pid = os.getpid()
     filt = seccomp.SyscallFilter(seccomp.ALLOW)
     # Another arch's syscall (int 0x80, x32) would bypass the rules: kill the whole process.
     filt.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
@@ -391,4 +409,47 @@ def _apply_seccomp() -> None:
         add(seccomp.ERRNO(errno.EPERM), name, seccomp.Arg(index, seccomp.NE, allowed))
     for name in _SIGNAL_CALLS:
         add(seccomp.ERRNO(errno.EPERM), name, seccomp.Arg(0, seccomp.NE, pid))
-    filt.load()
+    return filt
+
+
+def compile_seccomp() -> bytes:
+    """The seccomp filter as a BPF program, compiled once by the runner before it forks.
+
+    libseccomp takes ~2 ms to compile the ~75 rules; a child that only patches its pid into
+    the program and loads it with prctl() takes microseconds.
+    """
+    with tempfile.TemporaryFile() as handle:
+        _build_filter(_PID_PLACEHOLDER).export_bpf(handle)
+        handle.seek(0)
+        program = handle.read()
+    if len(program) % 8 or _PID_PLACEHOLDER not in _constants(program):
+        raise OSError(errno.EINVAL, "seccomp: unexpected BPF program layout")
+    return program
+
+
+def _constants(program: bytes) -> list[int]:
+    # struct sock_filter {u16 code; u8 jt; u8 jf; u32 k;}: k at offset 4 of every 8 bytes.
+    return [k for (k,) in struct.iter_unpack("=4xI", program)]
+
+
+class _SockFprog(ctypes.Structure):
+    _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
+
+
+def _load_program(program: bytes, pid: int) -> None:
+    patched = bytearray(program)
+    for index, k in enumerate(_constants(program)):
+        if k == _PID_PLACEHOLDER:
+            struct.pack_into("=I", patched, index * 8 + 4, pid)
+    buffer = ctypes.create_string_buffer(bytes(patched), len(patched))
+    fprog = _SockFprog(len(patched) // 8, ctypes.cast(buffer, ctypes.c_void_p))
+    if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+        raise _errno_error("prctl(PR_SET_SECCOMP)")
+
+
+def _apply_seccomp(program: bytes | None = None) -> None:
+    """Default allow, deny the syscalls above. Existing fds (the result pipe) keep working."""
+    if program is not None:
+        _load_program(program, os.getpid())
+    else:
+        _build_filter(os.getpid()).load()

@@ -8,6 +8,7 @@ report writing overlap with running the next submissions.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -168,7 +169,10 @@ def run_batch(
                     stream.append(encode_frame({**base, **header}, payload))
                 else:
                     stream.append(encode_frame({**base, "value": value}))
-    with tempfile.TemporaryDirectory(prefix="grader-zygote-") as cwd:
+    with tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True) as root:
+        cwd = os.path.join(root, "runner")
+        os.mkdir(cwd)
+        stream[0] = encode_frame({**setup, "root": root})
         proc = subprocess.Popen(
             [sys.executable, "-m", "grader.zygote"],
             stdin=subprocess.PIPE,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import difflib
 import keyword
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -215,6 +216,8 @@ class _Reader:
     ) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self.fail(where, f"expected a number, got {_show(value)}")
+        if not math.isfinite(value):
+            raise self.fail(where, f"expected a finite number, got {value}")
         if minimum is not None and (value <= minimum if strict else value < minimum):
             op = ">" if strict else ">="
             raise self.fail(where, f"expected a number {op} {minimum:g}, got {value}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from grader.cases import build_cases, resolve_shape
-from grader.errors import GraderError
+from grader.errors import GraderError, UsageError
 from grader.graph import evaluate_graph, scalar_loss
 from grader.numdiff import FD_RTOL, gradient, relative_error
 from grader.reference import compute_expected, load_reference_modules
@@ -169,6 +169,8 @@ def _check_grades_full(spec: AssignmentSpec, report: ValidationReport) -> None:
 def validate(
     assignment: str | Path, *, reference: str | Path | None = None, seeds: int = 20
 ) -> ValidationReport:
+    if seeds < 1:
+        raise UsageError(f"--seeds: expected at least 1, got {seeds}")
     spec = load_spec(assignment, reference=reference)
     report = ValidationReport(assignment=str(assignment))
     report.add(
@@ -191,6 +193,9 @@ def validate(
         _check_reference(spec, report, seeds)
     except GraderError as exc:
         report.add("reference", False, str(exc))
+        return report
+    except ValueError as exc:  # the case generator: unsatisfiable dimension constraints
+        report.add("cases", False, str(exc))
         return report
     _check_grades_full(spec, report)
     return report

@@ -34,6 +34,7 @@ MAX_HEADER = 256 * 1024
 UNTRUSTED_DTYPES = frozenset({"<f8"})
 TRUSTED_DTYPES = frozenset({"<f8", "<i8", "|b1"})
 MAX_NDIM = 8
+MAX_DIM = 1 << 31  # numpy refuses some shapes whose product is 0 but whose dims are huge
 
 
 class WireError(ValueError):
@@ -59,19 +60,29 @@ def encode_array(value: np.ndarray) -> tuple[dict[str, Any], bytes]:
     return {"dtype": arr.dtype.str, "shape": list(arr.shape)}, arr.tobytes()
 
 
+def _check_shape(shape: Any) -> None:
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_NDIM
+        or not all(
+            isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= MAX_DIM for s in shape
+        )
+    ):
+        raise WireError(f"bad shape {str(shape)[:100]}")
+
+
+def _check_dtype(dtype: Any, dtypes: frozenset[str]) -> None:
+    if not isinstance(dtype, str) or dtype not in dtypes:
+        raise WireError(f"dtype {str(dtype)[:40]!r} not allowed")
+
+
 def decode_array(
     header: Mapping[str, Any], payload: bytes, *, dtypes: frozenset[str] = UNTRUSTED_DTYPES
 ) -> np.ndarray:
     dtype = header.get("dtype")
     shape = header.get("shape")
-    if dtype not in dtypes:
-        raise WireError(f"dtype {dtype!r} not allowed")
-    if (
-        not isinstance(shape, list)
-        or len(shape) > MAX_NDIM
-        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
-    ):
-        raise WireError(f"bad shape {shape!r}")
+    _check_dtype(dtype, dtypes)
+    _check_shape(shape)
     itemsize = np.dtype(dtype).itemsize
     count = 1
     for s in shape:
@@ -91,7 +102,7 @@ def _check_prefix(head_len: int, body_len: int, max_payload: int) -> None:
 def _parse_header(raw: bytes) -> dict[str, Any]:
     try:
         header = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise WireError(f"header is not JSON: {exc}") from None
     if not isinstance(header, dict):
         raise WireError("header is not an object")
@@ -193,14 +204,8 @@ def split_result(
             if not isinstance(leaf, list) or len(leaf) != 3 or not isinstance(leaf[0], str):
                 raise WireError("bad leaf descriptor")
             path, dtype, shape = leaf
-            if dtype not in UNTRUSTED_DTYPES:
-                raise WireError(f"dtype {dtype!r} not allowed")
-            if (
-                not isinstance(shape, list)
-                or len(shape) > MAX_NDIM
-                or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in shape)
-            ):
-                raise WireError(f"bad shape {shape!r}")
+            _check_dtype(dtype, UNTRUSTED_DTYPES)
+            _check_shape(shape)
             size = 8
             for s in shape:
                 size *= s

@@ -18,6 +18,7 @@ import os
 import selectors
 import shutil
 import signal
+import stat
 import sys
 import tempfile
 import time
@@ -85,8 +86,11 @@ class Runner:
             reasons=tuple(setup["capabilities"]["reasons"]),
         )
         self.env = isolation.minimal_env()
+        # Compiled once here, not in every child: ~2 ms saved per submission.
+        self.seccomp_program = isolation.compile_seccomp() if self.capabilities.seccomp else None
         self.out_fd = out_fd
-        self.root = Path(tempfile.mkdtemp(prefix="grader-run-"))
+        # The grader made this folder and removes it, even if this process is killed.
+        self.root = Path(setup["root"])
         self.pending: deque[tuple[int, int]] = deque((j, 0) for j in self.jobs)
         self.active: dict[int, _Child] = {}
         self.selector = selectors.DefaultSelector()
@@ -116,6 +120,7 @@ class Runner:
                 limits=self.limits,
                 capabilities=self.capabilities,
                 env=self.env,
+                seccomp_program=self.seccomp_program,
             )
         os.close(write_fd)
         os.set_blocking(read_fd, False)
@@ -198,7 +203,7 @@ class Runner:
             for header, payload in child.reader.feed(data):
                 if not self.on_control(child, header):
                     self.on_frame(child, header, payload)
-        except WireError:
+        except (WireError, ValueError, TypeError, KeyError, RecursionError):  # hostile bytes
             self.kill(child, "corrupt")
 
     def reap(self) -> None:
@@ -236,7 +241,7 @@ class Runner:
                 for header, payload in child.reader.feed(data):
                     if not self.on_control(child, header):
                         self.on_frame(child, header, payload)
-            except WireError:
+            except (WireError, ValueError, TypeError, KeyError, RecursionError):  # hostile bytes
                 child.killed = child.killed or "corrupt"
 
     def finish(self, child: _Child) -> None:
@@ -306,18 +311,25 @@ class Runner:
         finally:
             for child in self.active.values():
                 self.kill(child, "aborted")
-            shutil.rmtree(self.root, ignore_errors=True)
 
 
 def _tail(path: Path) -> str:
+    """The end of a file the child wrote, read without trusting it: the child may have put a
+    symlink, a FIFO or a directory there instead (O_NOFOLLOW, O_NONBLOCK, regular files only)."""
     try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - TAIL_BYTES))
-            return handle.read().decode("utf-8", "replace")
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return ""
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return ""
+        os.lseek(fd, max(0, info.st_size - TAIL_BYTES), os.SEEK_SET)
+        return os.read(fd, TAIL_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return ""
+    finally:
+        os.close(fd)
 
 
 def _classify(killed: str | None, status: int | None) -> tuple[str, str]:

@@ -30,7 +30,14 @@ import numpy as np
 import pytest
 
 from grader import isolation
-from grader.isolation import Capabilities, Limits, apply_isolation, minimal_env, probe
+from grader.isolation import (
+    Capabilities,
+    Limits,
+    apply_isolation,
+    compile_seccomp,
+    minimal_env,
+    probe,
+)
 
 REPO = Path(isolation.__file__).resolve().parents[1]
 CAPS = probe()
@@ -74,6 +81,7 @@ def run_isolated(
     read_paths: Sequence[str] = (),
     before: Callable[[], object] | None = None,
     timeout: float = 10.0,
+    seccomp_program: bytes | None = None,
 ) -> Outcome:
     """Fork; the child (like the harness: own session, cwd = workdir) isolates itself, runs
     `action(workdir)` and reports over a pipe. Exceptions from apply_isolation are reported too."""
@@ -92,7 +100,11 @@ def run_isolated(
             report: dict[str, Any] = {}
             try:
                 layers = apply_isolation(
-                    str(workdir), limits=limits, capabilities=capabilities, read_paths=read_paths
+                    str(workdir),
+                    limits=limits,
+                    capabilities=capabilities,
+                    read_paths=read_paths,
+                    seccomp_program=seccomp_program,
                 )
                 report["layers"] = list(layers)
                 report["value"] = action(str(workdir))
@@ -503,3 +515,32 @@ def test_root_drops_every_capability(tmp_path: Path) -> None:
     infinity = (resource.RLIM_INFINITY, resource.RLIM_INFINITY)
     raise_as = lambda wd: resource.setrlimit(resource.RLIMIT_AS, infinity)  # noqa: E731
     assert run_isolated(raise_as, tmp_path, capabilities=nothing).error == "ValueError"
+
+
+# --- the precompiled filter (compiled once by the runner, pid patched in by each child) -------
+
+
+PRECOMPILED_DENIES = {
+    **SECCOMP_DENIES,
+    **SOCKETS,
+    **PROCESS_ACTIONS,
+    "kill-parent": lambda wd: (os.kill(os.getpid(), 0), os.kill(os.getppid(), 0)),
+}
+
+
+@pytest.mark.parametrize("action", PRECOMPILED_DENIES.values(), ids=PRECOMPILED_DENIES.keys())
+def test_precompiled_filter_denies_the_same(tmp_path: Path, action: Callable[[str], Any]) -> None:
+    require(seccomp=True)
+    program = compile_seccomp()
+    outcome = run_isolated(action, tmp_path, capabilities=SECCOMP_ONLY, seccomp_program=program)
+    forks = action in PROCESS_ACTIONS.values()
+    assert_denied(outcome, *(("BlockingIOError",) if forks else ()))
+
+
+def test_precompiled_filter_keeps_numpy_and_threads_working(tmp_path: Path) -> None:
+    require(seccomp=True)
+    outcome = run_isolated(
+        _threads_and_blas, tmp_path, capabilities=CAPS, seccomp_program=compile_seccomp()
+    )
+    assert outcome.error is None, outcome.message
+    assert outcome.value == [3.0, 3.0, 3.0, 3.0, 1.0]

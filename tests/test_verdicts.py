@@ -29,11 +29,13 @@ MODULES = load_reference_modules(SPEC.reference, [p.module for p in SPEC.problem
 SEEDS = range(1000)
 
 
-def _run(fn: Callable[..., object], part_args: tuple[str, ...], cases) -> PartRun:  # noqa: ANN001
+def _run(fn: Callable[..., object], part_args: tuple[str, ...], cases) -> PartRun:
     values, errors = [], []
     for case in cases:
-        args = [np.array(case.inputs[a]) if isinstance(case.inputs[a], np.ndarray)
-                else case.inputs[a] for a in part_args]
+        args = [
+            np.array(case.inputs[a]) if isinstance(case.inputs[a], np.ndarray) else case.inputs[a]
+            for a in part_args
+        ]
         try:
             values.append({"": np.asarray(fn(*args), dtype=float)})
             errors.append(None)
@@ -43,14 +45,15 @@ def _run(fn: Callable[..., object], part_args: tuple[str, ...], cases) -> PartRu
     return PartRun(values=tuple(values), errors=tuple(errors))
 
 
-@functools.lru_cache(maxsize=None)
-def _prepared(seed: int):  # noqa: ANN202
+@functools.cache
+def _prepared(seed: int):
     cases = tuple(build_cases(p, seed) for p in SPEC.problems)
     return cases, compute_expected(SPEC, cases, MODULES)
 
 
-def _scores(variant: dict[str, Callable[..., object]], problem_name: str, seed: int
-            ) -> dict[str, tuple[float, float, str]]:
+def _scores(
+    variant: dict[str, Callable[..., object]], problem_name: str, seed: int
+) -> dict[str, tuple[float, float, str]]:
     cases, expected = _prepared(seed)
     out = {}
     index = 0
@@ -79,10 +82,12 @@ def test_correct_variants_always_earn_full_marks(problem: str, name: str) -> Non
 def test_reference_itself_earns_full_marks() -> None:
     for seed in SEEDS:
         for problem in SPEC.problems:
-            variant = {p.function: getattr(MODULES[problem.module], p.function)
-                       for p in problem.parts}
-            for function, (score, max_score, status) in _scores(variant, problem.name,
-                                                                  seed).items():
+            variant = {
+                p.function: getattr(MODULES[problem.module], p.function) for p in problem.parts
+            }
+            for function, (score, max_score, status) in _scores(
+                variant, problem.name, seed
+            ).items():
                 assert score == max_score, f"seed {seed}: reference {function} got {status}"
 
 

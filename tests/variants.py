@@ -53,8 +53,9 @@ AUTOENCODER_CORRECT: dict[str, Variant] = {
         "grad_a": lambda W, x: np.einsum("ij,jk->ik", W, _r(W, x)),
         "grad_W_via_b": lambda W, x: np.einsum("ik,jk->ij", W @ x, _r(W, x)),
         "grad_W_via_a": lambda W, x: np.einsum("ik,jk->ij", W @ _r(W, x), x),
-        "grad_W": lambda W, x: np.einsum("ik,jk->ij", W @ x, _r(W, x))
-        + np.einsum("ik,jk->ij", W @ _r(W, x), x),
+        "grad_W": lambda W, x: (
+            np.einsum("ik,jk->ij", W @ x, _r(W, x)) + np.einsum("ik,jk->ij", W @ _r(W, x), x)
+        ),
     },
     "loops_and_expanded": {
         "loss": lambda W, x: float(np.linalg.norm(_r(W, x)) ** 2 / 2),
@@ -80,11 +81,18 @@ AUTOENCODER_WRONG: dict[str, Variant] = {
     },
     "only_path_b": {"grad_W": _via_b},
     "only_path_a": {"grad_W": _via_a},
-    "sign": {"grad_W": lambda W, x: -(_via_b(W, x) + _via_a(W, x)), "grad_c": lambda W, x: -_r(W, x)},
-    "times_2": {"grad_W": lambda W, x: 2 * (_via_b(W, x) + _via_a(W, x)),
-                "grad_a": lambda W, x: 2 * W @ _r(W, x)},
-    "half": {"grad_W": lambda W, x: 0.5 * (_via_b(W, x) + _via_a(W, x)),
-             "loss": lambda W, x: float(np.sum(_r(W, x) ** 2))},
+    "sign": {
+        "grad_W": lambda W, x: -(_via_b(W, x) + _via_a(W, x)),
+        "grad_c": lambda W, x: -_r(W, x),
+    },
+    "times_2": {
+        "grad_W": lambda W, x: 2 * (_via_b(W, x) + _via_a(W, x)),
+        "grad_a": lambda W, x: 2 * W @ _r(W, x),
+    },
+    "half": {
+        "grad_W": lambda W, x: 0.5 * (_via_b(W, x) + _via_a(W, x)),
+        "loss": lambda W, x: float(np.sum(_r(W, x) ** 2)),
+    },
     "double_path_a": {"grad_W": lambda W, x: _via_b(W, x) + 2 * _via_a(W, x)},
     "grad_a_forward": {"grad_a": lambda W, x: W @ x},
     "flattened": {"grad_c": lambda W, x: _r(W, x).ravel(), "grad_b": lambda W, x: _r(W, x).T},
@@ -103,16 +111,16 @@ def _G(X: np.ndarray, Y: np.ndarray, alpha: float, beta: float) -> np.ndarray:
     return 0.5 * (Ki @ Y @ Y.T @ Ki - Y.shape[1] * Ki)
 
 
-def _logdet_term(X, Y, alpha, beta):  # noqa: ANN001, ANN202
+def _logdet_term(X, Y, alpha, beta):
     return -Y.shape[1] * alpha * np.linalg.solve(_K(X, alpha, beta), X)
 
 
-def _trace_term(X, Y, alpha, beta):  # noqa: ANN001, ANN202
+def _trace_term(X, Y, alpha, beta):
     Ki = np.linalg.inv(_K(X, alpha, beta))
     return alpha * Ki @ Y @ Y.T @ Ki @ X
 
 
-def _grad_X(X, Y, alpha, beta):  # noqa: ANN001, ANN202
+def _grad_X(X, Y, alpha, beta):
     return 2 * alpha * _G(X, Y, alpha, beta) @ X
 
 
@@ -122,7 +130,7 @@ def _chol_inv(K: np.ndarray) -> np.ndarray:
     return Li.T @ Li
 
 
-def _grad_alpha_loops(X, Y, alpha, beta):  # noqa: ANN001, ANN202
+def _grad_alpha_loops(X, Y, alpha, beta):
     G = _G(X, Y, alpha, beta)
     N = X.shape[0]
     total = 0.0
@@ -136,22 +144,32 @@ GPLVM_CORRECT: dict[str, Variant] = {
     "cholesky": {
         "log_likelihood": lambda X, Y, a, b: float(
             -Y.shape[1] * np.sum(np.log(np.diag(np.linalg.cholesky(_K(X, a, b)))))
-            - 0.5 * np.sum(Y * np.linalg.solve(_K(X, a, b), Y))),
-        "grad_K": lambda X, Y, a, b: 0.5 * (_chol_inv(_K(X, a, b)) @ Y @ Y.T
-                                            @ _chol_inv(_K(X, a, b))
-                                            - Y.shape[1] * _chol_inv(_K(X, a, b))),
+            - 0.5 * np.sum(Y * np.linalg.solve(_K(X, a, b), Y))
+        ),
+        "grad_K": lambda X, Y, a, b: (
+            0.5
+            * (
+                _chol_inv(_K(X, a, b)) @ Y @ Y.T @ _chol_inv(_K(X, a, b))
+                - Y.shape[1] * _chol_inv(_K(X, a, b))
+            )
+        ),
         "grad_X_logdet": lambda X, Y, a, b: -Y.shape[1] * a * _chol_inv(_K(X, a, b)) @ X,
-        "grad_X_trace": lambda X, Y, a, b: a * np.linalg.solve(_K(X, a, b), Y)
-        @ (np.linalg.solve(_K(X, a, b), Y).T @ X),
+        "grad_X_trace": lambda X, Y, a, b: (
+            a * np.linalg.solve(_K(X, a, b), Y) @ (np.linalg.solve(_K(X, a, b), Y).T @ X)
+        ),
         "grad_X": lambda X, Y, a, b: _logdet_term(X, Y, a, b) + _trace_term(X, Y, a, b),
         "grad_alpha": _grad_alpha_loops,
         "grad_beta": lambda X, Y, a, b: float(-np.trace(_G(X, Y, a, b)) * b**-2),
     },
     "einsum_and_solve": {
-        "log_likelihood": lambda X, Y, a, b: -Y.shape[1] / 2 * np.log(np.linalg.det(_K(X, a, b)))
-        - 0.5 * np.trace(np.linalg.inv(_K(X, a, b)) @ Y @ Y.T),
-        "grad_K": lambda X, Y, a, b: np.linalg.solve(_K(X, a, b), np.linalg.solve(
-            _K(X, a, b), Y @ Y.T).T).T / 2 - Y.shape[1] / 2 * np.linalg.inv(_K(X, a, b)),
+        "log_likelihood": lambda X, Y, a, b: (
+            -Y.shape[1] / 2 * np.log(np.linalg.det(_K(X, a, b)))
+            - 0.5 * np.trace(np.linalg.inv(_K(X, a, b)) @ Y @ Y.T)
+        ),
+        "grad_K": lambda X, Y, a, b: (
+            np.linalg.solve(_K(X, a, b), np.linalg.solve(_K(X, a, b), Y @ Y.T).T).T / 2
+            - Y.shape[1] / 2 * np.linalg.inv(_K(X, a, b))
+        ),
         "grad_X": lambda X, Y, a, b: np.einsum("ij,jk->ik", 2 * a * _G(X, Y, a, b), X),
         "grad_alpha": lambda X, Y, a, b: np.einsum("ij,ik,jk->", _G(X, Y, a, b), X, X),
         "grad_beta": lambda X, Y, a, b: np.array([-np.trace(_G(X, Y, a, b)) / b / b]),
@@ -160,17 +178,25 @@ GPLVM_CORRECT: dict[str, Variant] = {
 
 GPLVM_WRONG: dict[str, Variant] = {
     "K_for_K_inverse": {
-        "grad_X": lambda X, Y, a, b: a * (_K(X, a, b) @ Y @ Y.T @ _K(X, a, b)
-                                          - Y.shape[1] * _K(X, a, b)) @ X,
-        "grad_K": lambda X, Y, a, b: 0.5 * (_K(X, a, b) @ Y @ Y.T @ _K(X, a, b)
-                                            - Y.shape[1] * _K(X, a, b)),
+        "grad_X": lambda X, Y, a, b: (
+            a * (_K(X, a, b) @ Y @ Y.T @ _K(X, a, b) - Y.shape[1] * _K(X, a, b)) @ X
+        ),
+        "grad_K": lambda X, Y, a, b: (
+            0.5 * (_K(X, a, b) @ Y @ Y.T @ _K(X, a, b) - Y.shape[1] * _K(X, a, b))
+        ),
     },
-    "missing_alpha": {"grad_X": lambda X, Y, a, b: _grad_X(X, Y, a, b) / a,
-                      "grad_X_trace": lambda X, Y, a, b: _trace_term(X, Y, a, b) / a},
-    "sign": {"grad_X": lambda X, Y, a, b: -_grad_X(X, Y, a, b),
-             "grad_beta": lambda X, Y, a, b: float(np.trace(_G(X, Y, a, b)) * b**-2)},
-    "times_2": {"grad_X": lambda X, Y, a, b: 2 * _grad_X(X, Y, a, b),
-                "grad_K": lambda X, Y, a, b: 2 * _G(X, Y, a, b)},
+    "missing_alpha": {
+        "grad_X": lambda X, Y, a, b: _grad_X(X, Y, a, b) / a,
+        "grad_X_trace": lambda X, Y, a, b: _trace_term(X, Y, a, b) / a,
+    },
+    "sign": {
+        "grad_X": lambda X, Y, a, b: -_grad_X(X, Y, a, b),
+        "grad_beta": lambda X, Y, a, b: float(np.trace(_G(X, Y, a, b)) * b**-2),
+    },
+    "times_2": {
+        "grad_X": lambda X, Y, a, b: 2 * _grad_X(X, Y, a, b),
+        "grad_K": lambda X, Y, a, b: 2 * _G(X, Y, a, b),
+    },
     "missing_symmetry_factor": {"grad_X": lambda X, Y, a, b: a * _G(X, Y, a, b) @ X},
     "seed_sign_slip": {  # +D/2 for -D/2, as in the seed answer
         "grad_X_logdet": lambda X, Y, a, b: -_logdet_term(X, Y, a, b),
@@ -180,14 +206,18 @@ GPLVM_WRONG: dict[str, Variant] = {
     "only_logdet_term": {"grad_X": _logdet_term},
     "D_dropped": {"grad_X_logdet": lambda X, Y, a, b: _logdet_term(X, Y, a, b) / Y.shape[1]},
     "one_inverse_dropped": {
-        "grad_X_trace": lambda X, Y, a, b: a * np.linalg.inv(_K(X, a, b)) @ Y @ Y.T @ X},
+        "grad_X_trace": lambda X, Y, a, b: a * np.linalg.inv(_K(X, a, b)) @ Y @ Y.T @ X
+    },
     "grad_alpha_without_XXt": {"grad_alpha": lambda X, Y, a, b: float(np.trace(_G(X, Y, a, b)))},
     "beta_for_inverse_square": {
-        "grad_beta": lambda X, Y, a, b: float(-np.trace(_G(X, Y, a, b)) / b)},
+        "grad_beta": lambda X, Y, a, b: float(-np.trace(_G(X, Y, a, b)) / b)
+    },
     "loglik_plus_logdet": {
         "log_likelihood": lambda X, Y, a, b: float(
             Y.shape[1] / 2 * np.linalg.slogdet(_K(X, a, b))[1]
-            - 0.5 * np.trace(np.linalg.solve(_K(X, a, b), Y @ Y.T)))},
+            - 0.5 * np.trace(np.linalg.solve(_K(X, a, b), Y @ Y.T))
+        )
+    },
 }
 
 CORRECT = {"autoencoder": AUTOENCODER_CORRECT, "gplvm": GPLVM_CORRECT}
