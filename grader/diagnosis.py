@@ -2,9 +2,17 @@
 
 The checks step has already decided *that* an answer is wrong on some cases; this module says
 *how*: transposed, reshaped, off by a sign or a constant factor, zero, constant, right only on
-some cases, or (when the instructor splits the reference into terms) which term is missing,
-flipped or scaled. Every claim is tested with the grader's own tolerance rule (`_close`), so a
-diagnosis holds within the tolerance that graded the answer and a correct answer never gets one.
+some cases, which declared term is missing, flipped or scaled (``diagnose_terms``), or which
+declared wrong answer it is (``match_alternatives``). Every claim is tested with the grader's
+own tolerance rule, ``||got - c * expected||_F <= atol + rtol * ||c * expected||_F`` on every
+case it is about, so a diagnosis holds within the tolerance that graded the answer and a
+correct answer never gets one.
+
+Fast because it runs for every wrong part of every submission: the cases are raveled end to
+end (``_Flat``) and every candidate relation (factor 1, -1, 0, a fitted factor and its simple
+forms, one factor per case, a dimension) is tested in one numpy pass over all cases. What
+depends on the reference only (term bases, declared wrong answers) is prepared once per
+assignment and seed with ``TermBasis.build`` and ``Alternatives.build``.
 
 Leaf module: stdlib and numpy only. Nothing here raises on odd input (NaN, inf, empty, 0-d,
 None): a rule that cannot be evaluated does not fire.
@@ -12,7 +20,6 @@ None): a rule that cannot be evaluated does not fire.
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
 import warnings
@@ -24,7 +31,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Diagnosis", "diagnose_terms", "diagnose_values", "match_alternatives"]
+__all__ = [
+    "Alternatives",
+    "Diagnosis",
+    "TermBasis",
+    "diagnose_terms",
+    "diagnose_values",
+    "match_alternatives",
+    "matching_alternatives",
+]
 
 # Largest denominator tried when showing a factor as a fraction. Student slips are 2, 1/2, 1/3,
 # 3/4, ...; 12 covers those without turning an unrelated 0.7692 into 10/13.
@@ -42,7 +57,6 @@ COLLINEAR_RTOL = 1e-6
 # the tolerance; otherwise an answer within tolerance could carry either coefficient.
 COEF_RESOLUTION = 0.1
 
-_Pairs = list[tuple[np.ndarray, np.ndarray]]  # (got, expected) per case, same length
 _Dims = Sequence[Mapping[str, int]]
 
 
@@ -81,9 +95,11 @@ class Diagnosis:
 
 
 def _as_array(x: object) -> np.ndarray | None:
-    """float64 copy of x, or None when x is missing, ragged, non-numeric or truly complex."""
+    """float64 view or copy of x, or None when x is missing, ragged, non-numeric or complex."""
     if x is None:
         return None
+    if isinstance(x, np.ndarray) and x.dtype == np.float64:
+        return x
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -113,43 +129,101 @@ def _close(a: np.ndarray, e: np.ndarray, rtol: float, atol: float) -> bool:
     return math.isfinite(diff) and math.isfinite(ref) and diff <= atol + rtol * ref
 
 
-def _matches(pairs: _Pairs, factor: float | Sequence[float], rtol: float, atol: float) -> bool:
-    """got ~= factor * expected on every case (factor a scalar or one per case)."""
-    factors = [factor] * len(pairs) if isinstance(factor, (int, float)) else factor
+class _Flat:
+    """Arrays of several cases raveled end to end: one numpy call covers every case.
+
+    `norms` are the per-case Frobenius norms. Sums over a case use `np.add.reduceat`, which
+    needs every case non-empty: callers leave empty arrays out.
+    """
+
+    __slots__ = ("flat", "n", "norms", "seg", "sizes", "starts")
+
+    def __init__(self, arrays: Sequence[np.ndarray]) -> None:
+        self.n = len(arrays)
+        self.sizes = np.array([a.size for a in arrays], dtype=np.intp)
+        self.starts = np.concatenate(([0], np.cumsum(self.sizes)[:-1])).astype(np.intp)
+        self.flat = np.concatenate([a.ravel() for a in arrays]) if arrays else np.empty(0)
+        self.seg = np.repeat(np.arange(self.n), self.sizes)
+        self.norms = self.norms_of(self.flat)
+
+    def sums(self, x: np.ndarray) -> np.ndarray:
+        """Per-case sums along the last axis."""
+        return np.add.reduceat(x, self.starts, axis=-1)
+
+    def norms_of(self, x: np.ndarray) -> np.ndarray:
+        """Per-case Frobenius norms along the last axis, exact where squares would overflow."""
+        with np.errstate(all="ignore"):
+            out = np.sqrt(self.sums(x * x))
+        if not np.all(np.isfinite(out)):  # rare: rescale the cells that overflowed
+            rows = out.reshape(-1, self.n)
+            data = x.reshape(-1, x.shape[-1])
+            for r, i in zip(*np.nonzero(np.isinf(rows)), strict=True):
+                start = self.starts[i]
+                rows[r, i] = _norm(data[r, start : start + self.sizes[i]])
+        return out
+
+
+def _passes(residual: np.ndarray, reference: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """The tolerance rule, cell by cell; NaN or inf never passes."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(residual) & np.isfinite(reference) & (residual <= atol + rtol * reference)
+
+
+def _scaled_fits(
+    got: _Flat, exp: _Flat, factors: np.ndarray, rtol: float, atol: float
+) -> np.ndarray:
+    """(J, n) bool: got ~= factors[j, i] * expected on case i, for J candidate rows at once."""
     with np.errstate(all="ignore"):
-        return all(_close(g, e * f, rtol, atol) for (g, e), f in zip(pairs, factors, strict=True))
+        residual = got.norms_of(got.flat - factors[:, exp.seg] * exp.flat)
+        return _passes(residual, np.abs(factors) * exp.norms, rtol, atol)
 
 
-def _fit_factor(pairs: _Pairs) -> float | None:
-    """Least-squares c in got ~= c * expected over all cases jointly; None if undefined."""
-    with np.errstate(all="ignore"):
-        num = sum(float(np.vdot(e, g)) for g, e in pairs)
-        den = sum(float(np.vdot(e, e)) for _, e in pairs)
-    c = num / den if den > 0 else math.nan
-    return c if math.isfinite(c) and c != 0 else None
-
-
-def _describe_factor(c: float, fits: Callable[[float], bool]) -> tuple[float, str] | None:
-    """(value, friendly text) for a factor near c that passes `fits`, simple forms first."""
-    frac = Fraction(c).limit_denominator(MAX_DENOMINATOR)
-    simple = abs(frac.numerator) <= MAX_NUMERATOR and abs(float(frac) - c) <= SNAP_RTOL * abs(c)
-    if simple and fits(float(frac)):
-        return float(frac), str(frac)
-    # "0.5882 (1/1.7)": a missing scalar parameter shows up as the reciprocal of a short decimal.
-    recip, hint = round(1.0 / c, 2), ""
-    if (
-        1 < abs(recip) <= MAX_NUMERATOR
-        and abs(1.0 / recip - c) <= SNAP_RTOL * abs(c)
-        and fits(1.0 / recip)
-    ):
-        c, hint = 1.0 / recip, f" (1/{recip:g})"
-    elif not fits(c):
+def _fraction(c: float) -> float | None:
+    """The simple fraction near c (denominator <= MAX_DENOMINATOR), if there is one."""
+    if not math.isfinite(c) or c == 0:
         return None
+    frac = Fraction(c).limit_denominator(MAX_DENOMINATOR)
+    ok = abs(frac.numerator) <= MAX_NUMERATOR and abs(float(frac) - c) <= SNAP_RTOL * abs(c)
+    return float(frac) if ok else None
+
+
+def _reciprocal(c: float) -> float | None:
+    """1/r for a short decimal r near 1/c: a missing scalar parameter such as 1/1.7."""
+    if not math.isfinite(c) or c == 0:
+        return None
+    recip = round(1.0 / c, 2)
+    ok = 1 < abs(recip) <= MAX_NUMERATOR and abs(1.0 / recip - c) <= SNAP_RTOL * abs(c)
+    return 1.0 / recip if ok else None
+
+
+def _candidates(c: float | None) -> list[float]:
+    """[fraction, 1/decimal, c] forms of a fitted factor, NaN where a form does not apply."""
+    if c is None:
+        return [math.nan] * 3
+    forms = (_fraction(c), _reciprocal(c), c)
+    return [math.nan if v is None else v for v in forms]
+
+
+def _describe(forms: Sequence[float], fit: Sequence[bool]) -> tuple[float, str] | None:
+    """The first form of a factor that fits, with friendly text: '1/2', '0.5882 (1/1.7)', ..."""
+    frac, recip, raw = forms
+    if fit[0]:
+        return frac, str(Fraction(frac).limit_denominator(MAX_DENOMINATOR))
+    if fit[1]:
+        c, hint = recip, f" (1/{round(1.0 / recip, 2):g})"
+    elif fit[2]:
+        c, hint = raw, ""
+    else:
+        return None
+    return c, _number(c) + hint
+
+
+def _number(c: float) -> str:
     for digits in (4, 6, 9, 12, 17):  # enough digits that 1.0000001 is not shown as "1"
         text = f"{c:.{digits}g}"
         if abs(float(text)) not in (0.0, 1.0):
-            break
-    return c, text + hint
+            return text
+    return text
 
 
 def _cases_text(indices: Sequence[int]) -> str:
@@ -168,55 +242,71 @@ class _Pattern:
     params: Mapping[str, Any]
 
 
-def _dim_factor(pairs: _Pairs, dims: _Dims | None, rtol: float, atol: float) -> str | None:
-    """'D', '1/D', '-D' or '-1/D' when the per-case factor is that dimension on every case."""
-    if not dims:
-        return None
-    for name in dims[0]:
+def _dim_rows(dims: _Dims | None) -> tuple[list[str], list[list[float]]]:
+    """Candidate per-case factors D, 1/D, -D, -1/D for every dimension defined on every case."""
+    names: list[str] = []
+    rows: list[list[float]] = []
+    for name in dims[0] if dims else ():
         values = [d.get(name) for d in dims]
         sizes = [float(v) for v in values if isinstance(v, int) and 0 < abs(v) < 2**53]
         if len(sizes) != len(dims):
             continue
         for sign, power in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
-            if _matches(pairs, [sign * v**power for v in sizes], rtol, atol):
-                return ("-" if sign < 0 else "") + (name if power > 0 else f"1/{name}")
-    return None
+            names.append(("-" if sign < 0 else "") + (name if power > 0 else f"1/{name}"))
+            rows.append([sign * v**power for v in sizes])
+    return names, rows
 
 
-def _value_pattern(pairs: _Pairs, dims: _Dims | None, rtol: float, atol: float) -> _Pattern | None:
-    """How the (shape-aligned) answers relate to the expected ones, if one rule fits every case."""
-    if _matches(pairs, 1.0, rtol, atol):
-        return _Pattern("exact", "the gradient", {})
-    if _matches(pairs, -1.0, rtol, atol):
-        return _Pattern("sign_flip", "the negative of the gradient", {"factor": -1.0})
-    if any(_close(g, np.zeros_like(g), rtol, atol) for g, _ in pairs):
-        return None  # a zero answer is "zero", not a factor of 0
+def _value_pattern(
+    got: _Flat, exp: _Flat, dims: _Dims | None, public: Sequence[int], rtol: float, atol: float
+) -> _Pattern | None:
+    """How the (shape-aligned) answers relate to the expected ones, if one rule fits every case.
+
+    `public` are the positions (among these cases) whose per-case factors may be shown.
+    """
+    n = got.n
+    with np.errstate(all="ignore"):
+        ge = got.sums(got.flat * exp.flat)
+        ee = exp.norms * exp.norms
+        num, den = float(ge.sum()), float(ee.sum())
+        c = num / den if den > 0 else math.nan
     # A fitted factor is a claim only when there are more numbers than factors: any wrong
     # scalar is "c times" a nonzero scalar.
-    c = _fit_factor(pairs) if sum(e.size for _, e in pairs) > 1 else None
-    fits_all = functools.partial(_matches, pairs, rtol=rtol, atol=atol)
-    found = None if c is None else _describe_factor(c, fits_all)
+    c = c if math.isfinite(c) and c != 0 and int(got.sizes.sum()) > 1 else None
+    # Proportional on each case but with a different factor: a scalar input (alpha, D) is
+    # missing or extra. Needs two cases of more than one number each.
+    per_case = n >= 2 and bool(np.all(exp.sizes > 1))
+    with np.errstate(all="ignore"):
+        ci = [float(v) for v in ge / ee] if per_case else []
+    ci_forms = [_candidates(v if math.isfinite(v) and v != 0 else None) for v in ci]
+    dim_names, dim_rows = _dim_rows(dims) if per_case else ([], [])
+    rows = [[1.0] * n, [-1.0] * n, [0.0] * n]
+    rows += [[v] * n for v in _candidates(c)]
+    rows += [[f[k] for f in ci_forms] for k in range(3)] if per_case else []
+    rows += dim_rows
+    fit = _scaled_fits(got, exp, np.array(rows), rtol, atol)
+    if fit[0].all():
+        return _Pattern("exact", "the gradient", {})
+    if fit[1].all():
+        return _Pattern("sign_flip", "the negative of the gradient", {"factor": -1.0})
+    if fit[2].any():
+        return None  # a zero answer is "zero", not a factor of 0
+    found = _describe(rows[3][:1] + rows[4][:1] + rows[5][:1], fit[3:6].all(axis=1))
     if found is not None:
         return _Pattern("scale_factor", f"{found[1]} times the gradient", {"factor": found[0]})
-    # Proportional on each case but with a different factor: a scalar input (alpha, D) is
-    # missing or extra. Never claim a single factor here.
-    per_case = []
-    for pair in pairs if len(pairs) >= 2 and all(e.size > 1 for _, e in pairs) else ():
-        ci = _fit_factor([pair])
-        fits = functools.partial(_matches, [pair], rtol=rtol, atol=atol)
-        one = None if ci is None else _describe_factor(ci, fits)
-        if one is None:
-            return None
-        per_case.append(one)
     if not per_case:
         return None
-    params: dict[str, Any] = {"factors": [v for v, _ in per_case]}
-    dim = _dim_factor(pairs, dims, rtol, atol)
-    if dim is not None:
-        return _Pattern("varying_scale", f"{dim} times the gradient", params | {"dim_factor": dim})
-    texts = ", ".join(t for _, t in per_case)
+    described = [_describe(ci_forms[i], fit[6:9, i]) for i in range(n)]
+    if any(d is None for d in described):
+        return None
+    shown = [d for i, d in enumerate(described) if i in public and d is not None]
+    params: dict[str, Any] = {"factors": [v for v, _ in shown]}
+    for name, ok in zip(dim_names, fit[9:], strict=True):
+        if ok.all():
+            return _Pattern("varying_scale", f"{name} times the gradient", params | {"dim_factor": name})
+    texts = f" ({', '.join(t for _, t in shown)})" if shown else ""
     phrase = (
-        f"proportional to the gradient, but the factor changes from case to case ({texts}): "
+        f"proportional to the gradient, but the factor changes from case to case{texts}: "
         "a scalar such as a parameter is probably missing or extra"
     )
     return _Pattern("varying_scale", phrase, params)
@@ -231,21 +321,42 @@ def _pattern_diagnosis(p: _Pattern, view: str | None) -> Diagnosis:
     return Diagnosis(p.code, f"{prefix}your answer is {p.phrase}", params)
 
 
-def _reshape_hint(shape: tuple[int, ...]) -> str:
-    if len(shape) == 2 and 1 in shape:
+def _reshape_hint(shape: tuple[int, ...] | None, ndim: int) -> str:
+    """What to return instead; `shape` None when it may not be shown (a hidden case)."""
+    if shape is not None and len(shape) == 2 and 1 in shape:
         kind, call = ("column", "-1, 1") if shape[1] == 1 else ("row", "1, -1")
         return f"return a {kind} vector (x.reshape({call}))"
-    return "return a flat vector (x.reshape(-1))" if len(shape) == 1 else f"reshape it to {shape}"
+    if ndim == 1:
+        return "return a flat vector (x.reshape(-1))"
+    return f"reshape it to {shape}" if shape is not None else "reshape it to the expected shape"
 
 
 def _shape_diagnoses(
-    pairs: _Pairs, dims: _Dims | None, rtol: float, atol: float
+    gs: Sequence[np.ndarray],
+    es: Sequence[np.ndarray],
+    dims: _Dims | None,
+    public: Sequence[int],
+    rtol: float,
+    atol: float,
 ) -> list[Diagnosis]:
-    """Transposed / reshaped, each followed by the value pattern that holds in that view."""
-    gshape, eshape = pairs[0][0].shape, pairs[0][1].shape
-    shapes = {"got_shape": list(gshape), "expected_shape": list(eshape)}
-    head = f"your answer has shape {gshape} but the gradient has shape {eshape}"
-    transpose_of = f"your answer has shape {gshape}, the transpose of the gradient's shape {eshape}"
+    """Transposed / reshaped, each followed by the value pattern that holds in that view.
+
+    Shapes are shown from the first public case only: a hidden case's shape is not revealed.
+    """
+    shown = public[0] if public else None
+    gshape = gs[shown].shape if shown is not None else None
+    eshape = es[shown].shape if shown is not None else None
+    shapes = {"got_shape": list(gshape), "expected_shape": list(eshape)} if shown is not None else {}
+    head = (
+        f"your answer has shape {gshape} but the gradient has shape {eshape}"
+        if shown is not None
+        else "your answer has the wrong shape"
+    )
+    transpose_of = (
+        f"your answer has shape {gshape}, the transpose of the gradient's shape {eshape}"
+        if shown is not None
+        else "your answer has the transposed shape of the gradient"
+    )
 
     def in_view(code: str, p: _Pattern, exact_msg: str, other_msg: str) -> list[Diagnosis]:
         if p.code == "exact":
@@ -253,60 +364,74 @@ def _shape_diagnoses(
         first = Diagnosis(code, other_msg, shapes | {"values_match": False})
         return [first, _pattern_diagnosis(p, code)]
 
+    nonempty = all(e.size > 0 for e in es)
+    exp = _Flat(es) if nonempty else None
     # Vectors stored as (n, 1) vs (1, n) are a reshape issue, not a transpose: "transposed" is
-    # kept for genuine matrices, where it is the classic index-order slip.
-    tpairs = None
-    if all(g.ndim == e.ndim == 2 and min(e.shape) > 1 and g.T.shape == e.shape for g, e in pairs):
-        tpairs = [(g.T, e) for g, e in pairs]
-    tpat = None if tpairs is None else _value_pattern(tpairs, dims, rtol, atol)
-    if all(g.shape == e.shape for g, e in pairs):
-        p = _value_pattern(pairs, dims, rtol, atol)
+    # kept for genuine matrices, where it is the classic index-order slip (a case with a
+    # vector-shaped gradient, say q = 1, may sit among them).
+    transposable = nonempty and all(
+        g.ndim == e.ndim == 2 and g.T.shape == e.shape for g, e in zip(gs, es, strict=True)
+    ) and any(min(e.shape) > 1 for e in es)
+    tpat = None
+    if transposable and exp is not None:
+        tpat = _value_pattern(_Flat([g.T for g in gs]), exp, dims, public, rtol, atol)
+    same = all(g.shape == e.shape for g, e in zip(gs, es, strict=True))
+    if same:
+        p = None if exp is None else _value_pattern(_Flat(gs), exp, dims, public, rtol, atol)
         if p is not None:
             return [] if p.code == "exact" else [_pattern_diagnosis(p, None)]
         exact = "your answer equals the transpose of the gradient"
-        return (
-            [] if tpat is None else in_view("transposed", tpat, exact, "your answer is transposed")
-        )
+        return [] if tpat is None else in_view("transposed", tpat, exact, "your answer is transposed")
     if tpat is not None:
-        exact = f"your answer equals the transpose of the gradient ({gshape}, not {eshape})"
+        exact = "your answer equals the transpose of the gradient" + (
+            f" ({gshape}, not {eshape})" if shown is not None else ""
+        )
         return in_view("transposed", tpat, exact, transpose_of)
-    if all(g.size == e.size for g, e in pairs):
-        hint = _reshape_hint(eshape)
-        rpat = _value_pattern([(g.reshape(e.shape), e) for g, e in pairs], dims, rtol, atol)
+    if all(g.size == e.size for g, e in zip(gs, es, strict=True)):
+        hint = _reshape_hint(eshape, es[0].ndim)
+        # Raveled, a reshaped answer is the same numbers in the same order: same flat view.
+        rpat = None if exp is None else _value_pattern(_Flat(gs), exp, dims, public, rtol, atol)
         if rpat is not None:
             return in_view(
                 "reshaped", rpat, f"{head}: the values are right, {hint}", f"{head}: {hint}"
             )
         # Shapes that differ only by singleton axes are a reshape slip whatever the values.
-        if all(np.squeeze(g).shape == np.squeeze(e).shape for g, e in pairs):
+        if all(np.squeeze(g).shape == np.squeeze(e).shape for g, e in zip(gs, es, strict=True)):
             msg = f"{head}: {hint}; the values are wrong too"
             return [Diagnosis("reshaped", msg, shapes | {"values_match": False})]
-    if tpairs is not None:
+    if transposable:
         msg = f"{transpose_of}, and even transposed its values are wrong"
         return [Diagnosis("transposed", msg, shapes | {"values_match": False})]
     return []
 
 
-def _filled(a: np.ndarray, rtol: float, atol: float) -> bool:
-    """Every entry the same number (an array of one element does not count)."""
-    return a.size > 1 and _close(a, np.full_like(a, a.flat[0]), rtol, atol)
-
-
-def _constant_diagnoses(pairs: _Pairs, rtol: float, atol: float) -> list[Diagnosis]:
-    if all(g.size > 0 and _close(g, np.zeros_like(g), rtol, atol) for g, _ in pairs):
+def _constant_diagnoses(
+    gs: Sequence[np.ndarray], es: Sequence[np.ndarray], public: Sequence[int], rtol: float, atol: float
+) -> list[Diagnosis]:
+    if not all(g.size > 0 for g in gs) or not all(e.size > 0 for e in es):
+        return []
+    got = _Flat(gs)
+    if bool(_passes(got.norms, np.zeros(got.n), rtol, atol).all()):
         return [Diagnosis("zero", "your answer is all zeros, but the gradient is not", {})]
-    (g0, e0), several = pairs[0], len(pairs) >= 2
-    same_got = several and all(_close(g, g0, rtol, atol) for g, _ in pairs)
-    if same_got and not all(_close(e, e0, rtol, atol) for _, e in pairs):
-        msg = "your answer is the same array on every case: it does not depend on the inputs"
-        return [Diagnosis("constant", msg, {"kind": "same_every_case"})]
-    if all(_filled(g, rtol, atol) for g, _ in pairs) and not all(
-        _filled(e, rtol, atol) for _, e in pairs
-    ):
+    exp = _Flat(es)
+    if len(gs) >= 2 and all(g.shape == gs[0].shape for g in gs):
+        same_got = all(_close(g, gs[0], rtol, atol) for g in gs[1:])
+        if same_got and not all(_close(e, es[0], rtol, atol) for e in es[1:]):
+            msg = "your answer is the same array on every case: it does not depend on the inputs"
+            return [Diagnosis("constant", msg, {"kind": "same_every_case"})]
+    if _filled(got, rtol, atol).all() and not _filled(exp, rtol, atol).all():
         msg = "every entry of your answer is the same number, but the gradient's entries differ"
-        values = [float(g.flat[0]) for g, _ in pairs]
+        values = [float(gs[i].flat[0]) for i in public]
         return [Diagnosis("constant", msg, {"kind": "filled", "values": values})]
     return []
+
+
+def _filled(x: _Flat, rtol: float, atol: float) -> np.ndarray:
+    """Per case: every entry the same number (an array of one element does not count)."""
+    first = x.flat[x.starts]
+    with np.errstate(all="ignore"):
+        residual = x.norms_of(x.flat - first[x.seg])
+        return (x.sizes > 1) & _passes(residual, np.abs(first) * np.sqrt(x.sizes), rtol, atol)
 
 
 def _conditions(dims: _Dims, passed: Sequence[int], failed: Sequence[int]) -> list[str]:
@@ -350,6 +475,7 @@ def diagnose_values(
     atol: float,
     case_dims: Sequence[Mapping[str, int]] | None = None,
     passed: Sequence[bool] | None = None,
+    hidden: Sequence[bool] | None = None,
 ) -> list[Diagnosis]:
     """Generic diagnoses, no instructor work; [] when every case matches.
 
@@ -359,33 +485,36 @@ def diagnose_values(
     "crashed"). Order, most specific first: transposed/reshaped, then the value relation in that
     view (sign_flip, scale_factor, varying_scale; params "view"), then zero/constant, then
     partial_cases. So a transposed answer times 2 gives "transposed" then "scale_factor".
+
+    `hidden` marks cases whose inputs and expected values are never shown: their shapes, their
+    per-case factors and their values stay out of every message and param.
     """
     n = min(len(got), len(expected))
     gs, es = [_as_array(g) for g in got[:n]], [_as_array(e) for e in expected[:n]]
     # A non-finite reference cannot be compared with: such a case is neither right nor wrong.
     graded = [e is not None and bool(np.all(np.isfinite(e))) for e in es]
-    present = {
-        i: (g, e)
-        for i, (g, e) in enumerate(zip(gs, es, strict=True))
-        if g is not None and e is not None and graded[i]
-    }
+    present = [g is not None and e is not None and graded[i] for i, (g, e) in enumerate(zip(gs, es))]
     if passed is not None and len(passed) == n:
-        ok = [bool(passed[i]) and i in present for i in range(n)]
+        ok = [bool(passed[i]) and present[i] for i in range(n)]
     else:
-        ok = [i in present and _close(*present[i], rtol, atol) for i in range(n)]
-    if not present or all(ok):
+        ok = [present[i] and _close(gs[i], es[i], rtol, atol) for i in range(n)]  # type: ignore[arg-type]
+    if not any(present) or all(ok):
         return []
-    right = [i for i in present if ok[i]]
-    wrong = [i for i in present if not ok[i]]
+    right = [i for i in range(n) if present[i] and ok[i]]
+    wrong = [i for i in range(n) if present[i] and not ok[i]]
+    secret = list(hidden) if hidden is not None and len(hidden) == n else [False] * n
     dims = case_dims if case_dims is not None and len(case_dims) >= n else None
     out: list[Diagnosis] = []
     if wrong:
-        pairs = [present[i] for i in wrong]
+        wgs = [gs[i] for i in wrong]
+        wes = [es[i] for i in wrong]
+        public = [k for k, i in enumerate(wrong) if not secret[i]]
         wdims = [dims[i] for i in wrong] if dims is not None else None
         if wdims is not None and not all(isinstance(d, Mapping) for d in wdims):
             wdims = None
-        out += _shape_diagnoses(pairs, wdims, rtol, atol)
-        out += _constant_diagnoses(pairs, rtol, atol)
+        with np.errstate(all="ignore"):
+            out += _shape_diagnoses(wgs, wes, wdims, public, rtol, atol)  # type: ignore[arg-type]
+            out += _constant_diagnoses(wgs, wes, public, rtol, atol)  # type: ignore[arg-type]
     crashed = [i for i in range(n) if gs[i] is None and graded[i]]
     if right and (wrong or crashed):
         out.append(_partial_diagnosis(right, sorted(wrong + crashed), crashed, dims))
@@ -395,20 +524,78 @@ def diagnose_values(
 # --- structural diagnoses --------------------------------------------------------------------
 
 
-def _identifiable(a: np.ndarray, budget: float) -> list[bool]:
-    """Per column: does it stick out of the span of the others by more than noise and tolerance?"""
-    out = []
-    for k in range(a.shape[1]):
-        col, others = a[:, k], np.delete(a, k, axis=1)
-        if others.shape[1]:
-            col = col - others @ np.linalg.lstsq(others, col, rcond=None)[0]
-        r = _norm(col)
-        out.append(r > COLLINEAR_RTOL * _norm(a[:, k]) and COEF_RESOLUTION * r > budget)
-    return out
+class TermBasis:
+    """The declared terms of a correct answer, stacked and factored once for every submission.
+
+    The terms' columns over all usable cases (every term finite, all of one shape) are
+    QR-factored: a least-squares fit to an answer is then one product with a precomputed
+    pseudo-inverse, and which terms can be told apart from the others is known in advance.
+    """
+
+    __slots__ = ("cases", "columns", "flat", "names", "pinv", "shapes", "spread", "values")
+
+    def __init__(self, terms: Mapping[str, Sequence[object]]) -> None:
+        self.names = tuple(terms)
+        n = max((len(v) for v in terms.values()), default=0)
+        self.values: list[list[np.ndarray] | None] = []
+        for i in range(n):
+            per_term = [_as_array(terms[k][i]) if i < len(terms[k]) else None for k in self.names]
+            ok = all(
+                t is not None and t.size > 0 and t.shape == per_term[0].shape  # type: ignore[union-attr]
+                and bool(np.all(np.isfinite(t)))
+                for t in per_term
+            )
+            self.values.append(per_term if ok else None)  # type: ignore[arg-type]
+        self.cases = tuple(i for i, v in enumerate(self.values) if v is not None)
+        self.shapes = {i: self.values[i][0].shape for i in self.cases}  # type: ignore[index]
+        self._factor(self.cases)
+
+    @classmethod
+    def build(cls, terms: Mapping[str, Sequence[object]]) -> TermBasis:
+        return cls(terms)
+
+    def _factor(self, cases: Sequence[int]) -> None:
+        k = len(self.names)
+        if not cases or not k:
+            self.columns = np.empty((0, k))
+            self.flat = None
+            self.pinv = np.empty((k, 0))
+            self.spread = np.zeros(k)
+            return
+        per_case = [np.column_stack([t.ravel() for t in self.values[i]]) for i in cases]  # type: ignore[union-attr]
+        self.columns = np.concatenate(per_case)
+        self.flat = _Flat([np.empty(p.shape[0]) for p in per_case])
+        with np.errstate(all="ignore"):
+            try:
+                q, r = np.linalg.qr(self.columns)
+                self.pinv = np.linalg.pinv(r) @ q.T
+            except (np.linalg.LinAlgError, ValueError):
+                self.pinv = np.full((k, self.columns.shape[0]), np.nan)
+            self.spread = self._spread()
+
+    def _spread(self) -> np.ndarray:
+        """Per term: the norm of its part outside the span of the others (0: not identifiable)."""
+        a = self.columns
+        out = np.zeros(a.shape[1])
+        for k in range(a.shape[1]):
+            col, others = a[:, k], np.delete(a, k, axis=1)
+            if others.shape[1]:
+                col = col - others @ np.linalg.lstsq(others, col, rcond=None)[0]
+            r = _norm(col)
+            out[k] = r if r > COLLINEAR_RTOL * _norm(a[:, k]) else 0.0
+        return out
+
+    def subset(self, cases: Sequence[int]) -> TermBasis:
+        """The same terms on fewer cases (an answer missing or misshapen on some)."""
+        other = object.__new__(TermBasis)
+        other.names, other.values, other.shapes = self.names, self.values, self.shapes
+        other.cases = tuple(cases)
+        other._factor(other.cases)
+        return other
 
 
 def _term_diagnoses(
-    names: list[str], coef: np.ndarray, ident: list[bool], labels: Mapping[str, str]
+    names: Sequence[str], coef: np.ndarray, ident: list[bool], labels: Mapping[str, str]
 ) -> list[Diagnosis]:
     label = {k: str(labels.get(k, k)) for k in names}
     known = [(names[k], float(coef[k])) for k in range(len(names)) if ident[k]]
@@ -425,8 +612,9 @@ def _term_diagnoses(
         elif abs(c + 1) <= SNAP_RTOL:
             out.append(Diagnosis("term_sign", f"{label[name]} has the wrong sign", params))
         elif abs(c - 1) > SNAP_RTOL:
-            text = (_describe_factor(c, lambda v, c=c: v == c) or (c, f"{c:.4g}"))[1]
-            msg = f"{label[name]} is {text} times what it should be"
+            frac = _fraction(c)
+            text = str(Fraction(frac).limit_denominator(MAX_DENOMINATOR)) if frac == c else None
+            msg = f"{label[name]} is {text or _number(c)} times what it should be"
             out.append(Diagnosis("term_scale", msg, params | {"factor": c}))
     order = ("missing_term", "term_sign", "term_scale")
     return sorted(out, key=lambda d: order.index(d.code))  # stable: term order within a code
@@ -434,7 +622,7 @@ def _term_diagnoses(
 
 def diagnose_terms(
     got: Sequence[np.ndarray | None],
-    terms: Mapping[str, Sequence[np.ndarray]],
+    terms: Mapping[str, Sequence[np.ndarray]] | TermBasis,
     *,
     labels: Mapping[str, str],
     rtol: float,
@@ -449,63 +637,126 @@ def diagnose_terms(
     simple fractions when the snapped fit still passes. Terms that are (near) combinations of
     the others across the cases are not identifiable and never named. [] for a correct answer.
     Order: missing_term, term_sign, term_scale, each in the order of `terms`.
+    `terms` may be a TermBasis built once for many answers.
     """
-    names = list(terms)
-    rows: list[tuple[np.ndarray, list[np.ndarray]]] = []
-    for i, raw in enumerate(got):
-        g = _as_array(raw)
-        if g is None or not np.all(np.isfinite(g)):
-            continue
-        ts = [_as_array(terms[k][i]) if i < len(terms[k]) else None for k in names]
-        usable = [t for t in ts if t is not None and t.shape == g.shape and np.all(np.isfinite(t))]
-        if len(usable) == len(names):
-            rows.append((g, usable))
-    if not names or not rows or sum(g.size for g, _ in rows) == 0:
+    basis = terms if isinstance(terms, TermBasis) else TermBasis(terms)
+    names = basis.names
+    rows: list[int] = []
+    gs: list[np.ndarray] = []
+    for i in basis.cases:
+        g = _as_array(got[i]) if i < len(got) else None
+        if g is not None and g.shape == basis.shapes[i] and bool(np.all(np.isfinite(g))):
+            rows.append(i)
+            gs.append(g)
+    if not names or not rows:
         return []
+    if tuple(rows) != basis.cases:
+        basis = basis.subset(rows)
+    a, flat = basis.columns, basis.flat
+    assert flat is not None
+    b = np.concatenate([g.ravel() for g in gs])
 
-    def fits(c: Sequence[float]) -> bool:
+    def fits(c: np.ndarray) -> bool:
         with np.errstate(all="ignore"):
-            return all(
-                _close(g, sum(ck * t for ck, t in zip(c, ts, strict=True)), rtol, atol)
-                for g, ts in rows
-            )
+            fitted = a @ c
+            return bool(_passes(flat.norms_of(b - fitted), flat.norms_of(fitted), rtol, atol).all())
 
-    def solve(fixed: Mapping[int, float]) -> np.ndarray | None:
-        """Coefficients with `fixed` held, the rest by least squares; None unless the fit passes."""
-        c = np.zeros(len(names))
-        c[list(fixed)] = list(fixed.values())
-        free = [k for k in range(len(names)) if k not in fixed]
-        if free:
-            c[free] = np.linalg.lstsq(a[:, free], b - a @ c, rcond=None)[0]
-        return c if fits(c) else None
-
-    if fits([1.0] * len(names)):
+    if fits(np.ones(len(names))):
         return []  # correct within tolerance: nothing to name
-    a = np.column_stack(
-        [np.concatenate([ts[k].ravel() for _, ts in rows]) for k in range(len(names))]
-    )
-    b = np.concatenate([g.ravel() for g, _ in rows])
     if b.size <= len(names):
         return []  # as many unknowns as numbers: every answer "fits", so the fit says nothing
     try:
         with np.errstate(all="ignore"):
-            ident = _identifiable(a, budget=atol * math.sqrt(len(rows)) + rtol * _norm(b))
-            coef = solve({})
-            if coef is None or not any(ident):
+            budget = atol * math.sqrt(len(rows)) + rtol * _norm(b)
+            ident = [bool(s > 0 and COEF_RESOLUTION * s > budget) for s in basis.spread]
+            coef = basis.pinv @ b
+            if not np.all(np.isfinite(coef)) or not fits(coef) or not any(ident):
                 return []
-            snapped = {}
+            snapped = coef.copy()
             for k in (k for k in range(len(names)) if ident[k]):
                 frac = float(Fraction(float(coef[k])).limit_denominator(MAX_DENOMINATOR))
                 snapped[k] = frac if abs(frac - coef[k]) <= SNAP_RTOL else float(coef[k])
-            coef = refit if (refit := solve(snapped)) is not None else coef
+            free = [k for k in range(len(names)) if not ident[k]]
+            if free:  # refit the unidentifiable rest around the snapped values
+                fixed = [k for k in range(len(names)) if ident[k]]
+                rest = b - a[:, fixed] @ snapped[fixed]
+                snapped[free] = np.linalg.lstsq(a[:, free], rest, rcond=None)[0]
+            coef = snapped if fits(snapped) else coef
     except (np.linalg.LinAlgError, ValueError, OverflowError):
         return []
     return _term_diagnoses(names, coef, ident, labels)
 
 
+# --- declared wrong answers ------------------------------------------------------------------
+
+
+class Alternatives:
+    """Declared wrong answers (misconceptions), stacked once for every submission.
+
+    Alternatives with the same per-case shapes share one (k, total) block, so an answer is
+    compared with all of them in one numpy pass.
+    """
+
+    __slots__ = ("blocks", "names", "values")
+
+    def __init__(self, alternatives: Mapping[str, Sequence[object]]) -> None:
+        self.names = tuple(alternatives)
+        self.values = {k: [_as_array(v) for v in vs] for k, vs in alternatives.items()}
+        groups: dict[tuple[Any, ...], list[str]] = {}
+        for name, vs in self.values.items():
+            key = tuple(None if v is None or v.size == 0 else v.shape for v in vs)
+            groups.setdefault(key, []).append(name)
+        # key -> (names, flat layout, stacked values); a None shape is a case with no value.
+        self.blocks: list[tuple[tuple[Any, ...], list[str], _Flat | None, np.ndarray]] = []
+        for key, names in groups.items():
+            cases = [i for i, s in enumerate(key) if s is not None]
+            if not cases:
+                self.blocks.append((key, names, None, np.empty((len(names), 0))))
+                continue
+            layout = _Flat([self.values[names[0]][i] for i in cases])  # type: ignore[misc]
+            stacked = np.stack([_Flat([self.values[k][i] for i in cases]).flat for k in names])  # type: ignore[misc]
+            self.blocks.append((key, names, layout, stacked))
+
+    @classmethod
+    def build(cls, alternatives: Mapping[str, Sequence[object]]) -> Alternatives:
+        return cls(alternatives)
+
+
+def matching_alternatives(
+    got: Sequence[np.ndarray | None],
+    alternatives: Mapping[str, Sequence[np.ndarray]] | Alternatives,
+    *,
+    rtol: float,
+    atol: float,
+) -> list[str]:
+    """Every alternative (in declared order) the answer matches on each case where both exist:
+    same shape, within tolerance. An alternative with no case to compare never matches."""
+    alts = alternatives if isinstance(alternatives, Alternatives) else Alternatives(alternatives)
+    gs = [_as_array(g) for g in got]
+    found: set[str] = set()
+    for key, names, layout, stacked in alts.blocks:
+        cases = [i for i, s in enumerate(key) if s is not None and i < len(gs) and gs[i] is not None]
+        if not cases or layout is None or any(gs[i].shape != key[i] for i in cases):  # type: ignore[union-attr]
+            continue
+        every = [i for i, s in enumerate(key) if s is not None]
+        if cases != every:  # the answer is missing on some cases: compare on the others only
+            keep = np.concatenate(
+                [np.arange(layout.starts[j], layout.starts[j] + layout.sizes[j])
+                 for j, i in enumerate(every) if i in cases]
+            )
+            layout = _Flat([alts.values[names[0]][i] for i in cases])  # type: ignore[misc]
+            stacked = stacked[:, keep]
+        got_flat = np.concatenate([gs[i].ravel() for i in cases])  # type: ignore[union-attr]
+        with np.errstate(all="ignore"):
+            residual = layout.norms_of(got_flat - stacked)
+            ok = _passes(residual, layout.norms_of(stacked), rtol, atol).all(axis=1)
+        found.update(name for name, hit in zip(names, ok, strict=True) if hit)
+    return [name for name in alts.names if name in found]
+
+
 def match_alternatives(
     got: Sequence[np.ndarray | None],
-    alternatives: Mapping[str, Sequence[np.ndarray]],
+    alternatives: Mapping[str, Sequence[np.ndarray]] | Alternatives,
     *,
     rtol: float,
     atol: float,
@@ -513,10 +764,5 @@ def match_alternatives(
     """Instructor-declared wrong answers (misconceptions): the name of the first alternative the
     student's output matches on every case where both exist (same shape, within tolerance), else
     None. An alternative with no case to compare never matches."""
-    gs = [_as_array(g) for g in got]
-    for name, values in alternatives.items():
-        pairs = [(g, _as_array(v)) for g, v in zip(gs, values, strict=False)]
-        pairs = [(g, v) for g, v in pairs if g is not None and v is not None]
-        if pairs and all(_close(g, v, rtol, atol) for g, v in pairs):
-            return name
-    return None
+    found = matching_alternatives(got, alternatives, rtol=rtol, atol=atol)
+    return found[0] if found else None

@@ -210,9 +210,13 @@ def run_batch(
                     del collecting[job]
                     yield job, done
         finally:
-            if proc.poll() is None:
+            if collecting:  # stopped early (an error, or the caller stopped iterating)
                 proc.kill()
-            proc.wait()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             proc.stdout.close()
 
 

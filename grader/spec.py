@@ -129,6 +129,8 @@ class ProblemSpec:
     parts: tuple[PartSpec, ...]
     cases: int
     hidden_cases: int = 0
+    # Names a LaTeX answer may use (grader.answers); None: every input, dimension and node.
+    symbols: tuple[str, ...] | None = None
     compiled: tuple[tuple[str, CodeType], ...] = field(default=(), compare=False, repr=False)
 
 
@@ -360,6 +362,7 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
             "hidden_cases",
             "tolerance",
             "time_limit",
+            "symbols",
         ),
     )
     name = r.name(r.required(m, "name", where), _join(where, "name"))
@@ -378,6 +381,11 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
         r, m.get("graph", {}), _join(where, "graph"), known=dim_names + input_names
     )
     node_names = [n for n, _ in graph]
+    symbols = None
+    if "symbols" in m:
+        symbols = _symbols(
+            r, m["symbols"], _join(where, "symbols"), dim_names, input_names, node_names
+        )
     args_default = tuple(
         r.name(a, _join(where, f"args[{k}]"))
         for k, a in enumerate(r.sequence(m.get("args", input_names), _join(where, "args")))
@@ -428,8 +436,47 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
         hidden_cases=r.integer(
             m.get("hidden_cases", defaults["hidden_cases"]), _join(where, "hidden_cases"), minimum=0
         ),
+        symbols=symbols,
         compiled=compiled,
     )
+
+
+# What grader.latex reads as one symbol besides a single letter (written \alpha, \Sigma, ...).
+LATEX_GREEK = frozenset(
+    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu
+    xi pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta
+    Lambda Xi Pi Sigma Upsilon Phi Psi Omega""".split()  # noqa: SIM905
+)
+
+
+def _symbols(
+    r: _Reader,
+    raw: Any,
+    where: str,
+    dim_names: Sequence[str],
+    input_names: Sequence[str],
+    node_names: Sequence[str],
+) -> tuple[str, ...]:
+    known = [*input_names, *dim_names, *node_names]
+    out: list[str] = []
+    for k, name in enumerate(r.sequence(raw, where)):
+        w = f"{where}[{k}]"
+        if name not in known:
+            hint = difflib.get_close_matches(str(name), known, n=1)
+            suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+            raise r.fail(
+                w,
+                f"{_show(name)} is not an input, dimension or graph node{suggestion} "
+                f"(known: {', '.join(known)})",
+            )
+        if not ((len(name) == 1 and name.isascii() and name.isalpha()) or name in LATEX_GREEK):
+            raise r.fail(
+                w,
+                f"{name!r} cannot be written in a LaTeX answer: expected a single letter or a "
+                "Greek letter name such as alpha",
+            )
+        out.append(name)
+    return tuple(out)
 
 
 def _dims(r: _Reader, raw: Any, where: str) -> tuple[DimSpec, ...]:
