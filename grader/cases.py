@@ -56,10 +56,12 @@ def _draw_input(rng: np.random.Generator, spec: InputSpec, dims: Mapping[str, in
     if spec.distribution == "normal":
         value = rng.normal(0.0, spec.scale, size=shape)
     elif spec.distribution == "uniform":
-        value = rng.uniform(spec.low, spec.high, size=shape)
+        value = rng.uniform(float(spec.low), float(spec.high), size=shape)
     else:
-        value = rng.integers(int(spec.low), int(spec.high), size=shape)
-        return value if shape else int(value)
+        low = dims[spec.low] if isinstance(spec.low, str) else int(spec.low)
+        high = dims[spec.high] if isinstance(spec.high, str) else int(spec.high)
+        value = rng.integers(low, high, size=shape)
+        return value.astype(np.int64) if shape else int(value)
     return np.ascontiguousarray(value, dtype=np.float64) if shape else float(value)
 
 

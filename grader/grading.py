@@ -6,14 +6,18 @@ reports. ``grade(...)`` in Python does exactly what the CLI does.
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from grader import isolation
+from grader.answers import AnswerGrader
 from grader.cases import Case, build_cases
 from grader.errors import GraderError, SpecError, UsageError
+from grader.intake import SUBMISSION_SUFFIXES, Intake, label_answered, stage
 from grader.reference import Expected, compute_expected
 from grader.reports import write_batch_reports, write_reports
 from grader.results import PartResult, SubmissionResult
@@ -22,8 +26,6 @@ from grader.scoring import score_part
 from grader.spec import AssignmentSpec, load_spec
 
 __all__ = ["Submission", "find_submissions", "grade", "prepare"]
-
-SUBMISSION_SUFFIXES = (".py",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,8 @@ class Prepared:
 
 
 def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
-    """Folders and single .py files; names are file or folder names without the extension."""
+    """Folders, .py files, notebooks and zips; names are file or folder names without the
+    extension."""
     found: list[Submission] = []
     for raw in paths:
         path = Path(raw)
@@ -51,7 +54,7 @@ def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
             raise UsageError(f"{path}: no such file or folder")
         if path.is_file() and path.suffix not in SUBMISSION_SUFFIXES:
             raise UsageError(
-                f"{path}: a submission is a folder or a .py file "
+                f"{path}: a submission is a folder, a .py file, a notebook (.ipynb) or a .zip "
                 f"(got a {path.suffix or 'file without extension'})"
             )
         found.append(
@@ -79,6 +82,13 @@ def _unique_names(found: list[Submission]) -> list[Submission]:
     return unique
 
 
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def prepare(spec: AssignmentSpec, seed: int | None = None) -> Prepared:
     seed = spec.seed if seed is None else seed
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
@@ -101,7 +111,10 @@ def score_run(
     submission: Submission,
     run: SubmissionRun,
     capabilities: isolation.Capabilities,
+    *,
+    warnings: Sequence[str] = (),
 ) -> SubmissionResult:
+    """Score every part; ``warnings`` (from staging the submission) go into the report."""
     parts: list[PartResult] = []
     index = 0
     for problem, cases in zip(prepared.spec.problems, prepared.cases, strict=True):
@@ -110,9 +123,10 @@ def score_run(
                 score_part(problem, part, run.parts[index], prepared.expected[index], cases)
             )
             index += 1
-    warnings = [f"isolation: {reason}" for reason in capabilities.reasons]
+    notes = [f"isolation: {reason}" for reason in capabilities.reasons]
     if run.fatal:
-        warnings.append(run.fatal)
+        notes.append(run.fatal)
+    notes += warnings
     return SubmissionResult(
         submission=submission.name,
         source=str(submission.path),
@@ -122,7 +136,7 @@ def score_run(
         max_score=prepared.spec.max_score,
         parts=tuple(parts),
         isolation=run.layers,
-        warnings=tuple(warnings),
+        warnings=tuple(notes),
         stdout=run.stdout,
     )
 
@@ -154,6 +168,13 @@ def error_result(prepared: Prepared, submission: Submission, message: str) -> Su
     )
 
 
+def _answer_grader(prepared: Prepared, intakes: Sequence[Intake]) -> AnswerGrader | None:
+    """Built only when some submission has answers.yaml (it imports sympy)."""
+    if not any(intake.answers is not None for intake in intakes):
+        return None
+    return AnswerGrader(prepared.spec.problems, prepared.cases)
+
+
 def grade(
     assignment: str | Path | AssignmentSpec,
     submissions: Sequence[str | Path],
@@ -166,7 +187,7 @@ def grade(
     strict: bool = False,
     on_result: Callable[[SubmissionResult], None] | None = None,
 ) -> list[SubmissionResult]:
-    """Grade submissions (folders or .py files); write reports to ``out`` when given.
+    """Grade submissions (folders, .py files, notebooks, zips); write reports to ``out``.
 
     Returns one result per submission, in the order given. Raises GraderError (exit code 1)
     when grading cannot run at all, UsageError or SpecError (exit code 2) for bad input.
@@ -179,6 +200,12 @@ def grade(
     subs = find_submissions(submissions)
     if not subs:
         raise UsageError("no submissions given")
+    missing = [m for m in spec.requires if not _importable(m)]
+    if missing:
+        raise GraderError(
+            f"{spec.root / 'assignment.yaml'}: requires {', '.join(missing)}, not installed "
+            f"here; install it (pip install {' '.join(m.split('.')[0] for m in missing)})"
+        )
     capabilities = isolation.probe()
     if strict and capabilities.reasons:
         raise GraderError(
@@ -197,16 +224,32 @@ def grade(
         if on_result is not None:
             on_result(result)
 
+    scratch = tempfile.TemporaryDirectory(prefix="grader-intake-")
     try:
-        for i, run in run_batch(
-            spec.problems,
-            prepared.cases,
-            [s.path for s in subs],
-            parallel=parallel,
-            limits=isolation.Limits(),
-            capabilities=capabilities,
+        # Zips are extracted and notebooks converted first; one that cannot be read gets its
+        # failed report now (work is never lost) and the batch goes on.
+        intakes = [stage([s.path], Path(scratch.name, str(i)), spec) for i, s in enumerate(subs)]
+        for i, intake in enumerate(intakes):
+            if intake.error is not None:
+                finish(i, error_result(prepared, subs[i], intake.error))
+        runnable = [i for i, intake in enumerate(intakes) if intake.error is None]
+        answers = _answer_grader(prepared, intakes)
+        for k, run in (
+            run_batch(
+                spec.problems,
+                prepared.cases,
+                [intakes[i].path for i in runnable],
+                parallel=parallel,
+                limits=isolation.Limits(),
+                capabilities=capabilities,
+            )
+            if runnable
+            else ()
         ):
-            finish(i, score_run(prepared, subs[i], run, capabilities))
+            i = runnable[k]
+            run, answered, notes = intakes[i].complete(run, answers)
+            result = score_run(prepared, subs[i], run, capabilities, warnings=notes)
+            finish(i, label_answered(result, answered, intakes[i].answers))
     except GraderError as exc:
         for i, result in enumerate(results):
             if result is None:
@@ -214,6 +257,8 @@ def grade(
         if out is not None:
             write_batch_reports([r for r in results if r is not None], Path(out), formats)
         raise
+    finally:
+        scratch.cleanup()
     done = [r for r in results if r is not None]
     if out is not None:  # the class gradebook and summary (--format csv)
         write_batch_reports(done, Path(out), formats)

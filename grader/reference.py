@@ -5,6 +5,7 @@ Computed once per assignment and seed, then shared by every submission in a batc
 
 from __future__ import annotations
 
+import functools
 import importlib
 import sys
 from collections.abc import Mapping, Sequence
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from grader.calls import run_call
 from grader.cases import Case
 from grader.errors import GraderError
 from grader.harness import flatten_output
@@ -76,14 +78,25 @@ def compute_expected(
     for problem, problem_cases in zip(spec.problems, cases, strict=True):
         module = modules[problem.module]
         for part in problem.parts:
-            fn = getattr(module, part.function, None)
             where = f"{spec.reference / (problem.module + '.py')}: {part.function}"
-            if not callable(fn):
-                raise GraderError(f"{where}: not defined in the reference solution")
+            names = [
+                s.get("function") or s["new"] for s in part.call if "function" in s or "new" in s
+            ] or [part.function]
+            for name in names:
+                if not callable(getattr(module, name, None)):
+                    raise GraderError(f"{where}: {name} is not defined in the reference solution")
+            fn = getattr(module, part.function, None)
             per_case = []
             for case in problem_cases:
                 try:
-                    value = _call(fn, [case.inputs[a] for a in part.args])
+                    if part.call:
+                        value = run_call(
+                            part.call,
+                            functools.partial(getattr, module),
+                            {**case.dims, **case.inputs},
+                        )
+                    else:
+                        value = _call(fn, [case.inputs[a] for a in part.args])
                     leaves = flatten_output(value, output_structure(part.output), "")
                 except Exception as exc:
                     raise GraderError(

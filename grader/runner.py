@@ -22,6 +22,7 @@ import numpy as np
 import grader
 from grader import isolation
 from grader.cases import Case
+from grader.cleanup import remove_tree
 from grader.errors import GraderError
 from grader.spec import ArrayOutput, DictOutput, OutputSpec, PartSpec, ProblemSpec, TupleOutput
 from grader.wire import WireError, encode_array, encode_frame, read_frame, split_result
@@ -120,6 +121,8 @@ def _part_calls(problems: Sequence[ProblemSpec]) -> list[dict[str, Any]]:
                     "module": problem.module,
                     "function": part.function,
                     "args": list(part.args),
+                    "call": [dict(step) for step in part.call],
+                    "stub_modules": list(problem.stub_modules),
                     "output": output_structure(part.output),
                     "time_limit": part.time_limit,
                 }
@@ -162,7 +165,8 @@ def run_batch(
     stream = [encode_frame(setup)]
     for p_index, problem_cases in enumerate(cases):
         for case in problem_cases:
-            for name, value in case.inputs.items():
+            # Dimensions travel with the inputs: call chains may pass them (TwoLayerNet(D, H, C)).
+            for name, value in {**case.dims, **case.inputs}.items():
                 base = {"problem": p_index, "case": case.index, "name": name}
                 if isinstance(value, np.ndarray):
                     header, payload = encode_array(value)
@@ -218,6 +222,9 @@ def run_batch(
                 proc.kill()
                 proc.wait()
             proc.stdout.close()
+            # Before TemporaryDirectory's own rmtree, which a deep tree left by a killed
+            # runner would make raise RecursionError (see grader.cleanup).
+            remove_tree(root)
 
 
 def _apply(c: _Collect, header: Mapping[str, Any], payload: bytes) -> SubmissionRun | None:

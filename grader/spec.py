@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from grader.calls import STEP_KINDS, step_names
 from grader.errors import SpecError
 from grader.graph import FUNCTIONS, compile_expression
 
@@ -73,14 +74,19 @@ class InputSpec:
     name: str
     shape: tuple[str | int, ...] = ()
     distribution: str = "normal"
-    low: float = 0.0
-    high: float = 1.0
+    low: float | str = 0.0  # a number, or a dimension name (integers: labels below C)
+    high: float | str = 1.0
     scale: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)
 class ArrayOutput:
+    """An array (or a scalar: shape ()). Inside a tuple or dict output, a leaf may declare what
+    it is, like a part does: the value of a graph node, or a gradient."""
+
     shape: tuple[str | int, ...]
+    value_of: str | None = None
+    gradient: GradientSpec | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +122,8 @@ class PartSpec:
     credit: str = "all_or_nothing"
     value_of: str | None = None
     gradient: GradientSpec | None = None
+    # Declared call chain (grader.calls); empty: call function(*args) from the problem's module.
+    call: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +137,9 @@ class ProblemSpec:
     parts: tuple[PartSpec, ...]
     cases: int
     hidden_cases: int = 0
+    # Modules replaced by inert stand-ins in the sandbox when not installed (plotting imports
+    # that ride along in real submissions: matplotlib, matplotlib.pyplot).
+    stub_modules: tuple[str, ...] = ()
     # Names a LaTeX answer may use (grader.answers); None: every input, dimension and node.
     symbols: tuple[str, ...] | None = None
     compiled: tuple[tuple[str, CodeType], ...] = field(default=(), compare=False, repr=False)
@@ -142,6 +153,8 @@ class AssignmentSpec:
     seed: int
     problems: tuple[ProblemSpec, ...]
     reference: Path
+    # Packages the assignment needs besides numpy (checked before grading starts).
+    requires: tuple[str, ...] = ()
 
     @property
     def max_score(self) -> float:
@@ -282,6 +295,7 @@ def load_spec(assignment_dir: str | Path, *, reference: str | Path | None = None
             "tolerance",
             "time_limit",
             "reference",
+            "requires",
             "problems",
         ),
     )
@@ -322,7 +336,18 @@ def load_spec(assignment_dir: str | Path, *, reference: str | Path | None = None
         seed=r.integer(top.get("seed", 0), "seed", minimum=0),
         problems=problems,
         reference=reference_path,
+        requires=_modules(r, top.get("requires", []), "requires"),
     )
+
+
+def _modules(r: _Reader, raw: Any, where: str) -> tuple[str, ...]:
+    names = []
+    for k, value in enumerate(r.sequence(raw, where)):
+        text = r.text(value, f"{where}[{k}]")
+        if not all(part.isidentifier() for part in text.split(".")):
+            raise r.fail(f"{where}[{k}]", f"expected a module name like scipy.linalg, got {text!r}")
+        names.append(text)
+    return tuple(names)
 
 
 def _unique(r: _Reader, named: list[tuple[str, str]], what: str) -> None:
@@ -363,6 +388,7 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
             "tolerance",
             "time_limit",
             "symbols",
+            "stub_modules",
         ),
     )
     name = r.name(r.required(m, "name", where), _join(where, "name"))
@@ -437,6 +463,7 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
             m.get("hidden_cases", defaults["hidden_cases"]), _join(where, "hidden_cases"), minimum=0
         ),
         symbols=symbols,
+        stub_modules=_modules(r, m.get("stub_modules", []), _join(where, "stub_modules")),
         compiled=compiled,
     )
 
@@ -534,9 +561,9 @@ def _inputs(r: _Reader, raw: Any, where: str, dim_names: Sequence[str]) -> tuple
         d = r.mapping(value if value is not None else {}, w)
         r.keys(d, w, ("shape", "distribution", "low", "high", "scale"))
         dist = r.choice(d.get("distribution", "normal"), _join(w, "distribution"), DISTRIBUTIONS)
-        low = r.number(d.get("low", 0.0), _join(w, "low"))
-        high = r.number(d.get("high", 1.0), _join(w, "high"))
-        if dist != "normal" and high <= low:
+        low = _bound(r, d.get("low", 0.0), _join(w, "low"), dim_names, dist)
+        high = _bound(r, d.get("high", 1.0), _join(w, "high"), dim_names, dist)
+        if dist != "normal" and isinstance(low, float) and isinstance(high, float) and high <= low:
             raise r.fail(_join(w, "high"), f"expected a number > low ({low:g}), got {high:g}")
         out.append(
             InputSpec(
@@ -549,6 +576,17 @@ def _inputs(r: _Reader, raw: Any, where: str, dim_names: Sequence[str]) -> tuple
             )
         )
     return tuple(out)
+
+
+def _bound(r: _Reader, raw: Any, where: str, dim_names: Sequence[str], dist: str) -> float | str:
+    """A distribution bound: a number, or for integers a dimension (labels 0 <= y < C)."""
+    if isinstance(raw, str) and dist == "integers":
+        if raw not in dim_names:
+            raise r.fail(
+                where, f"expected a number or a dimension ({', '.join(dim_names)}), got {raw!r}"
+            )
+        return raw
+    return r.number(raw, where)
 
 
 def _graph(
@@ -589,29 +627,82 @@ def _free_names(source: str) -> list[str]:
     return [n.id for n in ast.walk(tree) if isinstance(n, ast.Name)]
 
 
-def _output(r: _Reader, raw: Any, where: str, dim_names: Sequence[str]) -> OutputSpec:
+def _output(
+    r: _Reader,
+    raw: Any,
+    where: str,
+    dim_names: Sequence[str],
+    input_names: Sequence[str] = (),
+    node_names: Sequence[str] = (),
+) -> OutputSpec:
     m = r.mapping(raw, where)
-    if len(m) != 1 or next(iter(m)) not in ("shape", "tuple", "dict"):
+    kinds = [k for k in ("shape", "tuple", "dict") if k in m]
+    if len(kinds) != 1:
         raise r.fail(
             where,
             "expected exactly one of shape: [...], tuple: [...], dict: {...}, "
             f"got keys {sorted(map(str, m))}",
         )
-    kind, value = next(iter(m.items()))
+    kind = kinds[0]
+    value = m[kind]
     w = _join(where, kind)
     if kind == "shape":
-        return ArrayOutput(_shape(r, value, w, dim_names))
+        r.keys(m, where, ("shape", "value_of", "gradient"))
+        value_of = m.get("value_of")
+        if value_of is not None and value_of not in node_names:
+            raise r.fail(
+                _join(where, "value_of"),
+                f"{value_of!r} is not a graph node (nodes: {', '.join(node_names) or 'none'})",
+            )
+        gradient = None
+        if "gradient" in m:
+            gradient = _gradient(
+                r, m["gradient"], _join(where, "gradient"), input_names, node_names
+            )
+        return ArrayOutput(_shape(r, value, w, dim_names), value_of=value_of, gradient=gradient)
+    r.keys(m, where, (kind,))
     if kind == "tuple":
         return TupleOutput(
-            tuple(_output(r, v, f"{w}[{k}]", dim_names) for k, v in enumerate(r.sequence(value, w)))
+            tuple(
+                _output(r, v, f"{w}[{k}]", dim_names, input_names, node_names)
+                for k, v in enumerate(r.sequence(value, w))
+            )
         )
     d = r.mapping(value, w)
     return DictOutput(
         tuple(
-            (r.text(str(k), _join(w, str(k))), _output(r, v, _join(w, str(k)), dim_names))
+            (
+                r.text(str(k), _join(w, str(k))),
+                _output(r, v, _join(w, str(k)), dim_names, input_names, node_names),
+            )
             for k, v in d.items()
         )
     )
+
+
+def declared_leaves(part: PartSpec) -> list[tuple[str, ArrayOutput]]:
+    """Every array of a part's output with its leaf path (as the harness names it: ``[1]['W1']``)
+    and what it is declared to be; a part's own ``value_of``/``gradient`` describe its single
+    array output."""
+    if isinstance(part.output, ArrayOutput):
+        leaf = part.output
+        if part.value_of is not None or part.gradient is not None:
+            leaf = ArrayOutput(leaf.shape, value_of=part.value_of, gradient=part.gradient)
+        return [("", leaf)]
+    out: list[tuple[str, ArrayOutput]] = []
+
+    def walk(spec: OutputSpec, path: str) -> None:
+        if isinstance(spec, ArrayOutput):
+            out.append((path, spec))
+        elif isinstance(spec, TupleOutput):
+            for k, item in enumerate(spec.items):
+                walk(item, f"{path}[{k}]")
+        else:
+            for key, item in spec.items:
+                walk(item, f"{path}[{key!r}]")
+
+    walk(part.output, "")
+    return out
 
 
 def _part(
@@ -638,9 +729,15 @@ def _part(
             "credit",
             "value_of",
             "gradient",
+            "call",
         ),
     )
     function = r.name(r.required(m, "function", where), _join(where, "function"))
+    call: tuple[Mapping[str, Any], ...] = ()
+    if "call" in m:
+        if "args" in m:
+            raise r.fail(_join(where, "args"), "give either args or call, not both")
+        call = _call(r, m["call"], _join(where, "call"), [*dim_names, *input_names])
     args = args_default
     if "args" in m:
         args = tuple(
@@ -665,7 +762,14 @@ def _part(
     return PartSpec(
         function=function,
         points=r.number(r.required(m, "points", where), _join(where, "points"), minimum=0),
-        output=_output(r, r.required(m, "output", where), _join(where, "output"), dim_names),
+        output=_output(
+            r,
+            r.required(m, "output", where),
+            _join(where, "output"),
+            dim_names,
+            input_names,
+            node_names,
+        ),
         args=args,
         tolerance=_tolerance(
             r, m.get("tolerance"), _join(where, "tolerance"), defaults["tolerance"]
@@ -679,7 +783,64 @@ def _part(
         credit=r.choice(m.get("credit", "all_or_nothing"), _join(where, "credit"), CREDIT_RULES),
         value_of=value_of,
         gradient=gradient,
+        call=call,
     )
+
+
+def _call(r: _Reader, raw: Any, where: str, known: Sequence[str]) -> tuple[Mapping[str, Any], ...]:
+    """A call chain (grader.calls): steps that bind names for the next ones."""
+    steps_raw = r.sequence(raw, where)
+    if not steps_raw:
+        raise r.fail(where, "expected at least one step")
+    names = list(known)
+    steps: list[Mapping[str, Any]] = []
+    for k, raw_step in enumerate(steps_raw):
+        w = f"{where}[{k}]"
+        step = dict(r.mapping(raw_step, w))
+        kinds = [kind for kind in STEP_KINDS if kind in step]
+        if len(kinds) != 1:
+            raise r.fail(
+                w,
+                f"expected exactly one of {', '.join(STEP_KINDS)}, "
+                f"got keys {sorted(map(str, step))}",
+            )
+        kind = kinds[0]
+        r.keys(step, w, (kind, "args", "kwargs", "returns") if kind != "set" else ("set", "value"))
+        target = r.text(step[kind], _join(w, kind))
+        if kind in ("method", "set"):
+            owner, dot, attribute = target.partition(".")
+            if not dot or not owner.isidentifier() or not attribute.isidentifier():
+                raise r.fail(_join(w, kind), f"expected OBJECT.NAME, got {target!r}")
+        elif not target.isidentifier():
+            raise r.fail(_join(w, kind), f"expected a name, got {target!r}")
+        if kind == "set" and "value" not in step:
+            raise r.fail(_join(w, "value"), "missing required key")
+        r.sequence(step.get("args", []), _join(w, "args"))
+        r.mapping(step.get("kwargs", {}), _join(w, "kwargs"))
+        for used in step_names(step):
+            if used not in names:
+                hint = difflib.get_close_matches(used, names, n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise r.fail(
+                    w,
+                    f"unknown name {used!r}{suggestion} (steps may use inputs, "
+                    "dimensions and names bound by earlier steps' returns:)",
+                )
+        returns = step.get("returns")
+        if returns is not None:
+            bound = (
+                [returns]
+                if isinstance(returns, str)
+                else list(r.sequence(returns, _join(w, "returns")))
+            )
+            names += [r.name(b, _join(w, "returns")) for b in bound]
+        steps.append(step)
+    if "set" in steps[-1]:
+        raise r.fail(
+            f"{where}[{len(steps) - 1}]",
+            "the last step gives the part's output: it cannot be a set",
+        )
+    return tuple(steps)
 
 
 def _gradient(

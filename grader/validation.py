@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
-from grader.cases import build_cases, resolve_shape
+from grader.cases import Case, build_cases, resolve_shape
 from grader.errors import GraderError, UsageError
 from grader.graph import evaluate_graph, scalar_loss
 from grader.numdiff import FD_RTOL, gradient, relative_error
 from grader.reference import compute_expected, load_reference_modules
-from grader.spec import ArrayOutput, AssignmentSpec, load_spec
+from grader.spec import ArrayOutput, AssignmentSpec, ProblemSpec, declared_leaves, load_spec
 
 __all__ = ["ValidationReport", "validate"]
 
@@ -93,60 +93,87 @@ def _check_reference(spec: AssignmentSpec, report: ValidationReport, seeds: int)
             for part in problem.parts:
                 for case in problem_cases:
                     got = expected[index][case.index]
-                    if isinstance(part.output, ArrayOutput) and part.function not in failures:
-                        shape = resolve_shape(part.output.shape, case.dims)
-                        actual = next(iter(got.values())).shape
+                    for path, leaf in declared_leaves(part):
+                        label = f"{part.function}{path}"
+                        if label in failures:
+                            continue
+                        shape = resolve_shape(leaf.shape, case.dims)
+                        actual = got[path].shape
                         if actual != shape and not (shape == () and np.prod(actual) == 1):
-                            failures[part.function] = (
+                            failures[label] = (
                                 f"reference returns shape {actual}, spec says {shape} "
                                 f"(seed {seed}, {dict(case.dims)})"
                             )
-                    _check_against_graph(problem, part, case, got, seed, worst, failures)
+                            continue
+                        _check_leaf(
+                            problem,
+                            leaf,
+                            label,
+                            case,
+                            got[path],
+                            seed,
+                            worst,
+                            failures,
+                            part.tolerance.rtol,
+                        )
                 index += 1
     for problem in spec.problems:
         for part in problem.parts:
-            if part.gradient is None and part.value_of is None:
-                continue
-            kind = "finite differences" if part.gradient else f"graph node {part.value_of}"
-            name = f"reference {part.function} vs {kind}"
-            if part.function in failures:
-                report.add(name, False, failures[part.function])
-            else:
-                report.add(
-                    name,
-                    True,
-                    f"worst relative error {worst.get(part.function, 0):.1e} over {seeds} seeds",
-                )
+            for path, leaf in declared_leaves(part):
+                if leaf.gradient is None and leaf.value_of is None:
+                    continue
+                label = f"{part.function}{path}"
+                kind = "finite differences" if leaf.gradient else f"graph node {leaf.value_of}"
+                name = f"reference {label} vs {kind}"
+                if label in failures:
+                    report.add(name, False, failures[label])
+                else:
+                    report.add(
+                        name,
+                        True,
+                        f"worst relative error {worst.get(label, 0):.1e} over {seeds} seeds",
+                    )
 
 
-def _check_against_graph(problem, part, case, got, seed, worst, failures) -> None:
-    if part.function in failures or (part.gradient is None and part.value_of is None):
+def _check_leaf(
+    problem: ProblemSpec,
+    leaf: ArrayOutput,
+    label: str,
+    case: Case,
+    value: np.ndarray,
+    seed: int,
+    worst: dict[str, float],
+    failures: dict[str, str],
+    rtol: float,
+) -> None:
+    """One declared array of the reference against the graph: its node's value, or finite
+    differences of its declared loss."""
+    if leaf.gradient is None and leaf.value_of is None:
         return
     values = {**case.dims, **case.inputs}
-    value = next(iter(got.values()))
     try:
-        if part.value_of is not None:
-            target = evaluate_graph(problem.compiled, values, until=part.value_of)[part.value_of]
-            limit = part.tolerance.rtol
+        if leaf.value_of is not None:
+            target = evaluate_graph(problem.compiled, values, until=leaf.value_of)[leaf.value_of]
+            limit = rtol
         else:
-            g = part.gradient
+            g = leaf.gradient
+            assert g is not None
             f, at = scalar_loss(problem.compiled, values, of=g.of, wrt=g.wrt, through=g.through)
             target = gradient(f, at)
             limit = FD_RTOL
     except Exception as exc:
-        failures[part.function] = f"the graph fails on seed {seed}: {type(exc).__name__}: {exc}"
+        failures[label] = f"the graph fails on seed {seed}: {type(exc).__name__}: {exc}"
         return
     target = np.asarray(target, dtype=float)
-    value = (
-        np.asarray(value, dtype=float).reshape(target.shape) if value.size == target.size else value
-    )
+    if value.size == target.size:
+        value = np.asarray(value, dtype=float).reshape(target.shape)
     if value.shape != target.shape:
-        failures[part.function] = f"reference shape {value.shape}, graph gives {target.shape}"
+        failures[label] = f"reference shape {value.shape}, graph gives {target.shape}"
         return
     err = relative_error(value, target)
-    worst[part.function] = max(worst.get(part.function, 0.0), err)
+    worst[label] = max(worst.get(label, 0.0), err)
     if err > limit:
-        failures[part.function] = (
+        failures[label] = (
             f"relative error {err:.2e} > {limit:g} on seed {seed} "
             f"{dict(case.dims)}: the reference or the graph is wrong"
         )
