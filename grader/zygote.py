@@ -17,7 +17,6 @@ import contextlib
 import gc
 import os
 import selectors
-import shutil
 import signal
 import stat
 import sys
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from grader import harness, isolation
+from grader.cleanup import remove_tree
 from grader.wire import (
     TRUSTED_DTYPES,
     FrameReader,
@@ -64,6 +64,7 @@ class _Child:
     status: int | None = None
     fatal: str | None = None
     greeted: bool = False  # its first frame has arrived (see on_control)
+    pidfd: int | None = None  # readable when the process exits: wakes the loop at once
 
 
 @dataclass
@@ -136,7 +137,14 @@ class Runner:
             deadline=time.monotonic() + STARTUP_GRACE,
         )
         self.active[pid] = child
-        self.selector.register(read_fd, selectors.EVENT_READ, child)
+        self.selector.register(read_fd, selectors.EVENT_READ, (child, "pipe"))
+        if hasattr(os, "pidfd_open"):
+            try:
+                child.pidfd = os.pidfd_open(pid)
+            except OSError:  # kernels before 5.3: the loop polls instead
+                child.pidfd = None
+            else:
+                self.selector.register(child.pidfd, selectors.EVENT_READ, (child, "exit"))
 
     def kill(self, child: _Child, reason: str) -> None:
         if child.killed is None:
@@ -224,6 +232,10 @@ class Runner:
                     done, status = pid, 0
                 if done:
                     child.status = status
+                    if child.pidfd is not None:
+                        self.selector.unregister(child.pidfd)
+                        os.close(child.pidfd)
+                        child.pidfd = None
             if child.status is not None and not child.eof:
                 # The process is gone; whatever is left in the pipe is complete.
                 self.drain(child)
@@ -259,7 +271,7 @@ class Runner:
         job = self.jobs[child.job]
         job.stdout += _tail(child.workdir / ".stdout")
         job.stderr += _tail(child.workdir / ".stderr")
-        shutil.rmtree(child.workdir, ignore_errors=True)
+        remove_tree(child.workdir)  # not shutil.rmtree: see grader.cleanup
         if child.fatal is not None:
             self.send({"t": "fatal", "job": child.job, "message": child.fatal})
             self.complete(job)
@@ -319,8 +331,12 @@ class Runner:
                 timeout = max(
                     0.0, min((c.deadline for c in self.active.values()), default=now) - now
                 )
-                for key, _ in self.selector.select(timeout=min(timeout, 0.05)):
-                    self.on_readable(key.data)
+                # Without pidfds nothing wakes the loop when a child exits: poll more often.
+                poll = 0.5 if hasattr(os, "pidfd_open") else 0.005
+                for key, _ in self.selector.select(timeout=min(timeout, poll)):
+                    child, what = key.data
+                    if what == "pipe":
+                        self.on_readable(child)
                 self.reap()
         finally:
             for child in self.active.values():
