@@ -53,7 +53,8 @@ def _parts(info: zipfile.ZipInfo, archive: str) -> tuple[str, ...] | None:
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         raise ArchiveError(f"{archive}: entry {info.filename!r} is a symbolic link; not extracted")
-    if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+    kind = stat.S_IFMT(mode)  # 0 when the zip tool recorded no Unix type (Windows zips)
+    if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
         raise ArchiveError(f"{archive}: entry {info.filename!r} is not a regular file")
     if info.flag_bits & 0x1:
         raise ArchiveError(

@@ -237,7 +237,7 @@ def warnings_from_stderr(stderr: str) -> tuple[str, ...]:
     """The failing-cell lines a notebook module wrote, once each (a restarted child imports the
     module again), in order."""
     seen: dict[str, None] = {}
-    for line in stderr.splitlines():
+    for line in stderr.split("\n"):  # not splitlines(): it splits at the marker's \x1e too
         if line.startswith(WARNING_MARKER):
             seen.setdefault(line[len(WARNING_MARKER) :].strip()[:400], None)
     return tuple(seen)[:MAX_WARNINGS]
@@ -278,8 +278,7 @@ def build_notebook(spec: AssignmentSpec) -> Any:
             "## Your code\n\nFill in the functions below without renaming them or changing "
             "their arguments; you may add cells. The grader runs the code cells in order (it "
             "skips IPython lines such as `%matplotlib` and `!pip`, and reports a cell that "
-            "fails) and grades the functions they define. Generated from the stub files by "
-            "`grader notebook`."
+            "fails) and grades the functions they define."
         ),
     ]
     for problem in spec.problems:
