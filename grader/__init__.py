@@ -1,9 +1,9 @@
-"""grader: an autograder for matrix-calculus homework.
+"""grader: an autograder for homework on gradients (matrix calculus, backpropagation).
 
     >>> import grader
-    >>> results = grader.grade("assignments/matrix-calculus", ["examples/correct"], out="reports")
+    >>> results = grader.grade("assignments/hw1", ["submissions/alice"], out="reports")
 
-does what ``grader grade assignments/matrix-calculus examples/correct --out reports`` does.
+does what ``grader grade assignments/hw1 submissions/alice --out reports`` does.
 """
 
 from __future__ import annotations

@@ -3,10 +3,15 @@ student's code (in the sandbox), so both are called exactly alike.
 
 A chain is a list of steps, each a plain dict (it travels to the sandbox as JSON):
 
-- ``{"function": "affine_forward", "args": [...], "kwargs": {...}, "returns": ["out", "cache"]}``
-- ``{"new": "TwoLayerNet", "args": [...], "kwargs": {...}, "returns": "net"}``
-- ``{"method": "net.loss", "args": [...], "kwargs": {...}}``
-- ``{"set": "net.params", "value": {"W1": "W1", ...}}`` (or ``"value": "name"``)
+- ``{"function": "forward", "args": [...], "kwargs": {...}, "returns": ["out", "cache"]}``
+  (``returns`` unpacks like Python: a name, a list for a tuple, a mapping {key: name} for a
+  dict, nested: ``["loss", {"W": "dW", "b": "db"}]``)
+- ``{"new": "Model", "args": [...], "kwargs": {...}, "returns": "model"}``
+- ``{"method": "model.loss", "args": [...], "kwargs": {...}}``
+- ``{"set": "model.params", "value": {"W": "W", ...}}`` (or ``"value": "name"``)
+- ``{"result": "out"}`` (or ``["dx", "dw"]``, a tuple): the part's output is a value an earlier
+  step returned, e.g. ``out`` of a forward function's ``(out, cache)`` with the opaque cache
+  left out. Only as the last step.
 
 An argument is a name (an input, a dimension or a value an earlier step returned) or a number.
 The last step's result is the part's output. Array inputs are copied for every use, so student
@@ -24,7 +29,7 @@ import numpy as np
 
 __all__ = ["CallChainError", "run_call", "step_names"]
 
-STEP_KINDS = ("function", "new", "method", "set")
+STEP_KINDS = ("function", "new", "method", "set", "result")
 
 
 class CallChainError(ValueError):
@@ -44,6 +49,8 @@ def step_names(step: Mapping[str, Any]) -> list[str]:
     for key in ("method", "set"):
         if key in step:
             names.append(str(step[key]).split(".", 1)[0])
+    result = step.get("result")
+    names += [result] if isinstance(result, str) else list(result or [])
     return names
 
 
@@ -54,19 +61,41 @@ def _value(ref: Any, env: Mapping[str, Any]) -> Any:
     return np.array(value, copy=True) if isinstance(value, np.ndarray) else value
 
 
-def _bind(returns: Any, result: Any, env: MutableMapping[str, Any]) -> None:
+def _describe(value: Any) -> str:
+    if isinstance(value, (tuple, list)):
+        return f"{len(value)} values"
+    if isinstance(value, Mapping):
+        return f"a dict with keys {', '.join(map(repr, value)) or '(none)'}"
+    return type(value).__name__
+
+
+def _bind(returns: Any, result: Any, env: MutableMapping[str, Any], what: str) -> None:
+    """Bind ``result`` to the ``returns`` pattern as Python unpacking would; a result of the
+    wrong form is the student's mistake (CallChainError), said in the course's terms."""
     if returns is None:
         return
     if isinstance(returns, str):
         env[returns] = result
         return
+    if isinstance(returns, Mapping):
+        if not isinstance(result, Mapping):
+            raise CallChainError(
+                f"{what}: expected a dict with keys {', '.join(map(repr, returns))}, "
+                f"got {_describe(result)}"
+            )
+        for key, pattern in returns.items():
+            if key not in result:
+                has = ", ".join(map(repr, result)) or "none"
+                raise CallChainError(f"{what}: the dict has no key {key!r} (its keys: {has})")
+            _bind(pattern, result[key], env, f"{what}[{key!r}]")
+        return
     if not isinstance(result, (tuple, list)) or len(result) != len(returns):
-        got = (
-            f"{len(result)} values" if isinstance(result, (tuple, list)) else type(result).__name__
+        names = ", ".join(n if isinstance(n, str) else "..." for n in returns)
+        raise CallChainError(
+            f"{what}: expected {len(returns)} values ({names}), got {_describe(result)}"
         )
-        raise CallChainError(f"expected {len(returns)} values ({', '.join(returns)}), got {got}")
-    for name, item in zip(returns, result, strict=True):
-        env[name] = item
+    for k, (pattern, item) in enumerate(zip(returns, result, strict=True)):
+        _bind(pattern, item, env, f"{what}[{k}]")
 
 
 def _attribute(env: Mapping[str, Any], dotted: str) -> tuple[Any, str]:
@@ -83,6 +112,10 @@ def run_call(
     env: dict[str, Any] = dict(values)
     result: Any = None
     for step in steps:
+        if "result" in step:
+            names = step["result"]
+            result = env[names] if isinstance(names, str) else tuple(env[n] for n in names)
+            continue
         args = [_value(a, env) for a in step.get("args", [])]
         kwargs = {k: _value(v, env) for k, v in step.get("kwargs", {}).items()}
         if "function" in step:
@@ -99,7 +132,7 @@ def run_call(
             owner, name = _attribute(env, step["set"])
             value = step["value"]
             if isinstance(value, Mapping):
-                # Fill the existing dict (net.params[k] = v), as the course's tests do; create
+                # Fill the existing dict (model.params[k] = v), as course notebooks do; create
                 # it when the constructor did not.
                 target = getattr(owner, name, None)
                 if not isinstance(target, MutableMapping):
@@ -110,5 +143,6 @@ def run_call(
             else:
                 setattr(owner, name, _value(value, env))
             continue
-        _bind(step.get("returns"), result, env)
+        what = step.get("function") or step.get("new") or step.get("method")
+        _bind(step.get("returns"), result, env, f"{what}(...)")
     return result

@@ -26,7 +26,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="grader", description="Grade matrix-calculus homework.")
+    parser = _Parser(
+        prog="grader", description="Grade homework on gradients (matrix calculus, backpropagation)."
+    )
     parser.add_argument("--version", action="version", version=f"grader {__version__}")
     verbs = parser.add_subparsers(dest="verb", required=True, parser_class=_Parser)
 
@@ -36,7 +38,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "submissions",
         nargs="+",
         type=Path,
-        help="submission folders or .py files (a whole class is normal)",
+        help="submission folders, .py files, notebooks (.ipynb) or .zip files "
+        "(a whole class is normal)",
     )
     g.add_argument(
         "--out",
@@ -112,6 +115,35 @@ def _build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=None, help="seed for the cases (default: the spec's)"
     )
     c.add_argument("--jobs", type=int, default=None, help="parallel processes (default: cores)")
+
+    k = verbs.add_parser(
+        "check", help="students: run the public cases on your files, no solutions needed"
+    )
+    k.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="[ASSIGNMENT_DIR] [FILES...]: the assignment folder (default: the current one) "
+        "and your files (default: its .py files and answers.yaml; or a folder, a notebook, a zip)",
+    )
+    k.add_argument(
+        "--reference",
+        type=Path,
+        default=None,
+        help="compare with these reference solutions instead of finite differences",
+    )
+    k.add_argument(
+        "--seed", type=int, default=None, help="seed for the cases (default: the spec's)"
+    )
+
+    nb = verbs.add_parser("notebook", help="write the student notebook from the handout and stubs")
+    nb.add_argument("assignment", type=Path, help="assignment folder (holds assignment.yaml)")
+    nb.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="notebook to write (default: ASSIGNMENT_DIR/<name>.ipynb)",
+    )
     return parser
 
 
@@ -226,7 +258,35 @@ def _ci(args: argparse.Namespace) -> int:
     return outcome.exit_code
 
 
-_VERBS = {"grade": _grade, "validate": _validate, "gradescope": _gradescope, "ci": _ci}
+def _check(args: argparse.Namespace) -> int:
+    from grader.check import check
+
+    report = check(args.paths, reference=args.reference, seed=args.seed)
+    try:
+        "✓✗".encode(sys.stdout.encoding or "utf-8")
+        symbols = ("✓", "✗", "?")
+    except (UnicodeEncodeError, LookupError):
+        symbols = ("ok", "XX", "??")
+    print(report.text(symbols=symbols))
+    return 0
+
+
+def _notebook(args: argparse.Namespace) -> int:
+    from grader.notebook import write_notebook
+
+    path = write_notebook(args.assignment, args.out)
+    print(f"{path}: the student notebook (handout and stubs); hand it out with the stubs")
+    return 0
+
+
+_VERBS = {
+    "grade": _grade,
+    "validate": _validate,
+    "gradescope": _gradescope,
+    "ci": _ci,
+    "check": _check,
+    "notebook": _notebook,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

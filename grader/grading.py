@@ -15,14 +15,20 @@ from pathlib import Path
 
 from grader import isolation
 from grader.answers import AnswerGrader
-from grader.cases import Case, build_cases
+from grader.cases import Case, CaseError, build_cases
 from grader.errors import GraderError, SpecError, UsageError
 from grader.intake import SUBMISSION_SUFFIXES, Intake, label_answered, stage
-from grader.reference import Expected, compute_expected
+from grader.reference import (
+    Expected,
+    compute_declared,
+    compute_expected,
+    load_reference_modules,
+    reference_module_names,
+)
 from grader.reports import write_batch_reports, write_reports
 from grader.results import PartResult, SubmissionResult
 from grader.runner import SubmissionRun, run_batch
-from grader.scoring import score_part
+from grader.scoring import PartTargets, prepare_targets, score_problem
 from grader.spec import AssignmentSpec, load_spec
 
 __all__ = ["Submission", "find_submissions", "grade", "prepare"]
@@ -42,6 +48,7 @@ class Prepared:
     seed: int
     cases: tuple[tuple[Case, ...], ...]
     expected: Expected
+    targets: tuple[PartTargets, ...] = ()  # per part: what its wrong answers are diagnosed against
 
 
 def find_submissions(paths: Iterable[str | Path]) -> list[Submission]:
@@ -98,11 +105,19 @@ def prepare(spec: AssignmentSpec, seed: int | None = None) -> Prepared:
         try:
             cases.append(build_cases(problem, seed))
         except ValueError as exc:
+            key = exc.key if isinstance(exc, CaseError) else "dims"
             raise SpecError(
-                str(spec.root / "assignment.yaml"), f"problems[{index}].dims", str(exc)
+                str(spec.root / "assignment.yaml"), f"problems[{index}].{key}", str(exc)
             ) from None
+    modules = load_reference_modules(spec.reference, reference_module_names(spec))
+    expected = compute_expected(spec, tuple(cases), modules)
+    declared = compute_declared(spec, tuple(cases), expected, modules)
     return Prepared(
-        spec=spec, seed=seed, cases=tuple(cases), expected=compute_expected(spec, tuple(cases))
+        spec=spec,
+        seed=seed,
+        cases=tuple(cases),
+        expected=expected,
+        targets=prepare_targets(spec, expected, declared),
     )
 
 
@@ -118,11 +133,11 @@ def score_run(
     parts: list[PartResult] = []
     index = 0
     for problem, cases in zip(prepared.spec.problems, prepared.cases, strict=True):
-        for part in problem.parts:
-            parts.append(
-                score_part(problem, part, run.parts[index], prepared.expected[index], cases)
-            )
-            index += 1
+        at = slice(index, index + len(problem.parts))
+        parts += score_problem(
+            problem, run.parts[at], prepared.expected[at], cases, prepared.targets[at] or None
+        )
+        index = at.stop
     notes = [f"isolation: {reason}" for reason in capabilities.reasons]
     if run.fatal:
         notes.append(run.fatal)

@@ -20,7 +20,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["FUNCTIONS", "compile_expression", "evaluate_graph", "scalar_loss"]
+__all__ = [
+    "FUNCTIONS",
+    "compile_expression",
+    "evaluate_expression",
+    "evaluate_graph",
+    "scalar_loss",
+]
 
 
 def _logdet(a: np.ndarray) -> float:
@@ -80,6 +86,11 @@ def compile_expression(source: str, label: str) -> CodeType:
     return compile(source, label, "eval")
 
 
+def evaluate_expression(code: CodeType, scope: Mapping[str, Any]) -> Any:
+    """One compiled expression, with only the names in ``scope`` and ``FUNCTIONS``."""
+    return eval(code, {"__builtins__": {}, **FUNCTIONS}, scope)
+
+
 def evaluate_graph(
     nodes: Sequence[tuple[str, CodeType]],
     values: Mapping[str, Any],
@@ -103,7 +114,7 @@ def evaluate_graph(
             env[name] = override[name]
         else:
             scope = {**env, **routed} if routed and name in route_to else env
-            env[name] = eval(code, {"__builtins__": {}, **FUNCTIONS}, scope)
+            env[name] = evaluate_expression(code, scope)
         if name == until:
             break
     return env

@@ -99,6 +99,16 @@ _EPERM = (
     *("reboot", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module"),
     *("iopl", "ioperm", "swapon", "swapoff", "settimeofday", "clock_settime", "clock_adjtime"),
     "adjtimex",
+    # Landlock never covers file metadata: without these the child chmod-ed, utime-d and
+    # setxattr-ed files outside its workdir that its uid owns (as root: any root file, say
+    # chmod 4777 /bin/bash, or chmod 000 on the solutions). Found by tests/test_sandbox.py.
+    *("chmod", "fchmod", "fchmodat", "fchmodat2", "chown", "fchown", "lchown", "fchownat"),
+    *("utime", "utimes", "futimesat", "utimensat"),
+    *("setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr", "fremovexattr"),
+    # Landlock restricts truncation only from ABI 3 (Linux 6.2): on 5.13-6.1 truncate(path)
+    # emptied any file the uid may write (see also the O_TRUNC rule in _build_filter).
+    "truncate",
+    "openat2",  # its flags sit in a struct seccomp cannot read; nothing we run uses it
 )
 _DENY = (
     ("socket", errno.EACCES),
@@ -405,6 +415,11 @@ def _build_filter(pid: int) -> Any:
         add(seccomp.ERRNO(err), name)
     # clone() without CLONE_THREAD is a fork; threads (OpenBLAS, threading) pass.
     add(seccomp.ERRNO(errno.EAGAIN), "clone", seccomp.Arg(0, seccomp.MASKED_EQ, _CLONE_THREAD, 0))
+    # open(O_RDONLY | O_TRUNC) truncates, and Landlock ABI < 3 checks only the read right:
+    # a child emptied files it may only read (the stdlib, numpy). Nobody needs that mode.
+    read_only_trunc = (os.O_ACCMODE | os.O_TRUNC, os.O_RDONLY | os.O_TRUNC)
+    add(seccomp.ERRNO(errno.EACCES), "open", seccomp.Arg(1, seccomp.MASKED_EQ, *read_only_trunc))
+    add(seccomp.ERRNO(errno.EACCES), "openat", seccomp.Arg(2, seccomp.MASKED_EQ, *read_only_trunc))
     for name, index, allowed in _DENY_UNLESS:
         add(seccomp.ERRNO(errno.EPERM), name, seccomp.Arg(index, seccomp.NE, allowed))
     for name in _SIGNAL_CALLS:

@@ -3,7 +3,7 @@
 Statuses, from a part's point of view (a student reads these; reports carry them as data):
 passed, wrong_value, wrong_shape, not_finite, wrong_type, error (their code raised),
 not_implemented (the stub is untouched), missing (no such function), import_error,
-timeout, crashed, exited, memory.
+invalid_answer (a LaTeX answer in answers.yaml cannot be read), timeout, crashed, exited, memory.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ STATUSES = (
     "not_implemented",
     "missing",
     "import_error",
+    "invalid_answer",
     "timeout",
     "crashed",
     "exited",

@@ -165,7 +165,7 @@ def run_batch(
     stream = [encode_frame(setup)]
     for p_index, problem_cases in enumerate(cases):
         for case in problem_cases:
-            # Dimensions travel with the inputs: call chains may pass them (TwoLayerNet(D, H, C)).
+            # Dimensions travel with the inputs: call chains may pass them (a constructor's sizes).
             for name, value in {**case.dims, **case.inputs}.items():
                 base = {"problem": p_index, "case": case.index, "name": name}
                 if isinstance(value, np.ndarray):

@@ -31,9 +31,11 @@ __all__ = [
     "DimSpec",
     "GradientSpec",
     "InputSpec",
+    "MisconceptionSpec",
     "OutputSpec",
     "PartSpec",
     "ProblemSpec",
+    "TermSpec",
     "Tolerance",
     "TupleOutput",
     "load_spec",
@@ -112,6 +114,33 @@ class GradientSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class TermSpec:
+    """One term of a part's correct answer (the answer is the sum of its terms), computed from
+    exactly one of: another ``part`` of the problem, a ``reference`` function, an
+    ``expression`` over inputs, dimensions, graph nodes and the problem's parts."""
+
+    name: str
+    label: str  # completes "... is missing", e.g. "the path through a = Wx"
+    part: str | None = None
+    reference: str | None = None
+    expression: str | None = None
+    compiled: CodeType | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class MisconceptionSpec:
+    """A known wrong answer: the message a student who gives it reads, and the fraction of
+    the part's points it earns. Computed from a ``reference`` function or an ``expression``."""
+
+    name: str
+    message: str
+    credit: float = 0.0
+    reference: str | None = None
+    expression: str | None = None
+    compiled: CodeType | None = field(default=None, compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class PartSpec:
     function: str
     points: float
@@ -124,6 +153,11 @@ class PartSpec:
     gradient: GradientSpec | None = None
     # Declared call chain (grader.calls); empty: call function(*args) from the problem's module.
     call: tuple[Mapping[str, Any], ...] = ()
+    # Diagnosis (grader.diagnosis, grader.scoring): the answer as a sum of terms, known wrong
+    # answers, and the parts this one builds on ("fix grad_K first").
+    terms: tuple[TermSpec, ...] = ()
+    misconceptions: tuple[MisconceptionSpec, ...] = ()
+    uses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +177,11 @@ class ProblemSpec:
     # Names a LaTeX answer may use (grader.answers); None: every input, dimension and node.
     symbols: tuple[str, ...] | None = None
     compiled: tuple[tuple[str, CodeType], ...] = field(default=(), compare=False, repr=False)
+    # Conditions every case must meet (expressions over inputs, dimensions and graph nodes); a
+    # case that fails one is drawn again (grader.cases). E.g. keep a ReLU's inputs away from its
+    # kink, where finite differences would straddle it: abs(z1) > 0.01 (every entry).
+    assume: tuple[str, ...] = ()
+    assume_compiled: tuple[CodeType, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +428,7 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
             "time_limit",
             "symbols",
             "stub_modules",
+            "assume",
         ),
     )
     name = r.name(r.required(m, "name", where), _join(where, "name"))
@@ -407,6 +447,9 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
         r, m.get("graph", {}), _join(where, "graph"), known=dim_names + input_names
     )
     node_names = [n for n, _ in graph]
+    assume, assume_compiled = _assume(
+        r, m.get("assume", []), _join(where, "assume"), [*dim_names, *input_names, *node_names]
+    )
     symbols = None
     if "symbols" in m:
         symbols = _symbols(
@@ -450,6 +493,7 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
         )
         for j, item in enumerate(parts_raw)
     )
+    _check_links(r, where, parts, [*dim_names, *input_names, *node_names])
     return ProblemSpec(
         name=name,
         title=r.text(m.get("title", name), _join(where, "title")),
@@ -465,6 +509,8 @@ def _problem(r: _Reader, raw: Any, where: str, defaults: Mapping[str, Any]) -> P
         symbols=symbols,
         stub_modules=_modules(r, m.get("stub_modules", []), _join(where, "stub_modules")),
         compiled=compiled,
+        assume=assume,
+        assume_compiled=assume_compiled,
     )
 
 
@@ -621,6 +667,32 @@ def _graph(
     return tuple(graph), tuple(compiled)
 
 
+def _assume(
+    r: _Reader, raw: Any, where: str, known: Sequence[str]
+) -> tuple[tuple[str, ...], tuple[CodeType, ...]]:
+    """Conditions on a case: expressions over inputs, dimensions and graph nodes."""
+    sources: list[str] = []
+    compiled: list[CodeType] = []
+    for k, value in enumerate(r.sequence(raw, where)):
+        w = f"{where}[{k}]"
+        source = r.text(value, w)
+        try:
+            compiled.append(compile_expression(source, f"{r.file}:{w}"))
+        except SyntaxError as exc:
+            raise r.fail(w, f"invalid expression {source!r}: {exc.msg}") from None
+        for used in _free_names(source):
+            if used not in known and used not in FUNCTIONS:
+                hint = difflib.get_close_matches(used, [*known, *FUNCTIONS], n=1)
+                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                raise r.fail(
+                    w,
+                    f"unknown name {used!r} in {source!r}{suggestion} (a condition may use "
+                    "inputs, dimensions, graph nodes and the functions in the README)",
+                )
+        sources.append(source)
+    return tuple(sources), tuple(compiled)
+
+
 def _free_names(source: str) -> list[str]:
     """Names an expression reads (not attributes such as the T of W.T)."""
     tree = ast.parse(source, mode="eval")
@@ -730,6 +802,9 @@ def _part(
             "value_of",
             "gradient",
             "call",
+            "terms",
+            "misconceptions",
+            "uses",
         ),
     )
     function = r.name(r.required(m, "function", where), _join(where, "function"))
@@ -784,6 +859,14 @@ def _part(
         value_of=value_of,
         gradient=gradient,
         call=call,
+        terms=_terms(r, m.get("terms", []), _join(where, "terms")),
+        misconceptions=_misconceptions(
+            r, m.get("misconceptions", []), _join(where, "misconceptions")
+        ),
+        uses=tuple(
+            r.name(u, _join(where, f"uses[{k}]"))
+            for k, u in enumerate(r.sequence(m.get("uses", []), _join(where, "uses")))
+        ),
     )
 
 
@@ -805,13 +888,30 @@ def _call(r: _Reader, raw: Any, where: str, known: Sequence[str]) -> tuple[Mappi
                 f"got keys {sorted(map(str, step))}",
             )
         kind = kinds[0]
-        r.keys(step, w, (kind, "args", "kwargs", "returns") if kind != "set" else ("set", "value"))
-        target = r.text(step[kind], _join(w, kind))
+        if kind == "result":
+            # The part's output is a value an earlier step bound (or a tuple of them): a
+            # forward function's out without its opaque cache.
+            r.keys(step, w, ("result",))
+            if k != len(steps_raw) - 1:
+                raise r.fail(_join(w, "result"), "a result step can only be the last step")
+            raw_names, where_names = step["result"], _join(w, "result")
+            if isinstance(raw_names, str):
+                r.name(raw_names, where_names)
+            elif not r.sequence(raw_names, where_names):
+                raise r.fail(where_names, "expected a name or a non-empty list of names")
+            else:
+                for j, name in enumerate(raw_names):
+                    r.name(name, f"{where_names}[{j}]")
+        else:
+            r.keys(
+                step, w, (kind, "args", "kwargs", "returns") if kind != "set" else ("set", "value")
+            )
+        target = "" if kind == "result" else r.text(step[kind], _join(w, kind))
         if kind in ("method", "set"):
             owner, dot, attribute = target.partition(".")
             if not dot or not owner.isidentifier() or not attribute.isidentifier():
                 raise r.fail(_join(w, kind), f"expected OBJECT.NAME, got {target!r}")
-        elif not target.isidentifier():
+        elif kind != "result" and not target.isidentifier():
             raise r.fail(_join(w, kind), f"expected a name, got {target!r}")
         if kind == "set" and "value" not in step:
             raise r.fail(_join(w, "value"), "missing required key")
@@ -826,14 +926,8 @@ def _call(r: _Reader, raw: Any, where: str, known: Sequence[str]) -> tuple[Mappi
                     f"unknown name {used!r}{suggestion} (steps may use inputs, "
                     "dimensions and names bound by earlier steps' returns:)",
                 )
-        returns = step.get("returns")
-        if returns is not None:
-            bound = (
-                [returns]
-                if isinstance(returns, str)
-                else list(r.sequence(returns, _join(w, "returns")))
-            )
-            names += [r.name(b, _join(w, "returns")) for b in bound]
+        if step.get("returns") is not None:
+            names += _returns(r, step["returns"], _join(w, "returns"))
         steps.append(step)
     if "set" in steps[-1]:
         raise r.fail(
@@ -841,6 +935,136 @@ def _call(r: _Reader, raw: Any, where: str, known: Sequence[str]) -> tuple[Mappi
             "the last step gives the part's output: it cannot be a set",
         )
     return tuple(steps)
+
+
+def _returns(r: _Reader, raw: Any, where: str) -> list[str]:
+    """A returns pattern (grader.calls): a name, a list of patterns (tuple unpacking) or a
+    mapping {key: pattern} (dict lookup); the names it binds."""
+    if isinstance(raw, str):
+        return [r.name(raw, where)]
+    if isinstance(raw, Mapping):
+        items = [(_join(where, str(k)), v) for k, v in raw.items()]
+    else:
+        items = [(f"{where}[{k}]", v) for k, v in enumerate(r.sequence(raw, where))]
+    if not items:
+        raise r.fail(where, "expected a name, a list or a mapping of names, got an empty one")
+    return [name for w, item in items for name in _returns(r, item, w)]
+
+
+def _source(
+    r: _Reader, m: Mapping[str, Any], where: str, kinds: Sequence[str]
+) -> tuple[str, str, CodeType | None]:
+    """Which of `kinds` (part, reference, expression) computes a term or misconception."""
+    given = [k for k in kinds if k in m]
+    if len(given) != 1:
+        raise r.fail(where, f"expected exactly one of {', '.join(kinds)}, got {given or 'none'}")
+    kind = given[0]
+    w = _join(where, kind)
+    if kind != "expression":
+        return kind, r.name(m[kind], w), None
+    raw = m[kind]
+    source = r.text(raw if not isinstance(raw, (int, float)) else str(raw), w)
+    try:
+        return kind, source, compile_expression(source, f"{r.file}:{w}")
+    except SyntaxError as exc:
+        raise r.fail(w, f"invalid expression {source!r}: {exc.msg}") from None
+
+
+def _terms(r: _Reader, raw: Any, where: str) -> tuple[TermSpec, ...]:
+    items = r.sequence(raw, where)
+    if len(items) == 1:
+        raise r.fail(where, "expected at least two terms (the answer is their sum)")
+    out = []
+    for k, item in enumerate(items):
+        w = f"{where}[{k}]"
+        m = r.mapping(item, w)
+        r.keys(m, w, ("name", "label", "part", "reference", "expression"))
+        kind, value, code = _source(r, m, w, ("part", "reference", "expression"))
+        if "name" in m or kind == "expression":
+            name = r.name(r.required(m, "name", w), _join(w, "name"))
+        else:
+            name = value
+        out.append(
+            TermSpec(
+                name=name,
+                label=r.text(r.required(m, "label", w), _join(w, "label")),
+                compiled=code,
+                **{kind: value},
+            )
+        )
+    _unique(r, [(f"{where}[{k}].name", t.name) for k, t in enumerate(out)], "term name")
+    return tuple(out)
+
+
+def _misconceptions(r: _Reader, raw: Any, where: str) -> tuple[MisconceptionSpec, ...]:
+    out = []
+    for k, item in enumerate(r.sequence(raw, where)):
+        w = f"{where}[{k}]"
+        m = r.mapping(item, w)
+        r.keys(m, w, ("name", "message", "credit", "reference", "expression"))
+        kind, value, code = _source(r, m, w, ("reference", "expression"))
+        credit = r.number(m.get("credit", 0.0), _join(w, "credit"), minimum=0)
+        if not credit <= 1:  # a fraction of the part's points: never more than a right answer
+            raise r.fail(_join(w, "credit"), f"expected a fraction from 0 to 1, got {credit}")
+        out.append(
+            MisconceptionSpec(
+                name=r.slug(r.required(m, "name", w), _join(w, "name")),
+                message=r.text(r.required(m, "message", w), _join(w, "message")),
+                credit=credit,
+                compiled=code,
+                **{kind: value},
+            )
+        )
+    _unique(r, [(f"{where}[{k}].name", c.name) for k, c in enumerate(out)], "misconception")
+    return tuple(out)
+
+
+def _check_links(r: _Reader, where: str, parts: Sequence[PartSpec], known: Sequence[str]) -> None:
+    """Terms, misconceptions and uses name parts of the same problem; expressions name inputs,
+    dimensions, graph nodes, functions, and parts whose output is one array."""
+    by_name = {p.function: p for p in parts}
+    arrays = [p.function for p in parts if isinstance(p.output, ArrayOutput)]
+    for j, part in enumerate(parts):
+        w = _join(where, f"parts[{j}]")
+
+        def other(name: str, at: str, part: PartSpec = part) -> PartSpec:
+            if name == part.function or name not in by_name:
+                others = [p for p in by_name if p != part.function]
+                raise r.fail(
+                    at, f"{name!r} is not another part of this problem ({', '.join(others)})"
+                )
+            return by_name[name]
+
+        if part.terms and not isinstance(part.output, ArrayOutput):
+            raise r.fail(_join(w, "terms"), "terms apply only to a part whose output is a shape")
+        for k, term in enumerate(part.terms):
+            if term.part is not None:
+                at = _join(w, f"terms[{k}].part")
+                if other(term.part, at).output != part.output:
+                    raise r.fail(at, f"{term.part!r} has another output than {part.function}")
+        for k, name in enumerate(part.uses):
+            other(name, _join(w, f"uses[{k}]"))
+        expressions = [
+            (_join(w, f"{kind}[{k}].expression"), item.expression)
+            for kind, items in (("terms", part.terms), ("misconceptions", part.misconceptions))
+            for k, item in enumerate(items)
+            if item.expression is not None
+        ]
+        for at, source in expressions:
+            if not isinstance(part.output, ArrayOutput):
+                raise r.fail(at, "an expression applies only to a part whose output is a shape")
+            for used in _free_names(source):
+                if used in known and used in by_name:
+                    raise r.fail(at, f"{used!r} is both a part and an input, dimension or node")
+                if used not in known and used not in FUNCTIONS and used not in arrays:
+                    hint = difflib.get_close_matches(used, [*known, *arrays, *FUNCTIONS], n=1)
+                    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+                    raise r.fail(
+                        at,
+                        f"unknown name {used!r} in {source!r}{suggestion} (an expression may "
+                        "use inputs, dimensions, graph nodes, the problem's array parts and "
+                        "the functions in the README)",
+                    )
 
 
 def _gradient(

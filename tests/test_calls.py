@@ -171,3 +171,46 @@ def test_spec_accepts_a_chain_using_bound_names(tmp_path: Path) -> None:
     (tmp_path / "assignment.yaml").write_text(SPEC.replace("STEPS", steps))
     part = load_spec(tmp_path).problems[0].parts[0]
     assert [next(iter(s)) for s in part.call] == ["new", "set", "method"]
+
+
+def loss_and_grads(x: np.ndarray) -> tuple[float, dict[str, np.ndarray]]:
+    return float(x.sum()), {"W": 2 * x, "b": x[0]}
+
+
+def test_returns_unpacks_tuples_and_dicts_and_result_picks_the_output() -> None:
+    """loss, grads = f(x); grads['b']: a part can be one value out of what a call returns."""
+    x = np.arange(6.0).reshape(2, 3)
+    call = {"function": "loss_and_grads", "args": ["x"], "returns": ["loss", {"b": "db"}]}
+    lookup = {"loss_and_grads": loss_and_grads}.__getitem__
+    np.testing.assert_array_equal(run_call([call, {"result": "db"}], lookup, {"x": x}), x[0])
+    loss, db = run_call([call, {"result": ["loss", "db"]}], lookup, {"x": x})
+    assert loss == 15.0 and np.array_equal(db, x[0])
+
+
+@pytest.mark.parametrize(
+    ("returns", "message"),
+    [
+        pytest.param(
+            ["loss", {"b1": "db1"}],
+            "loss_and_grads(...)[1]: the dict has no key 'b1' (its keys: 'W', 'b')",
+            id="key-missing",
+        ),
+        pytest.param(
+            [{"W": "dW"}, "grads"],
+            "loss_and_grads(...)[0]: expected a dict with keys 'W', got float",
+            id="dict-expected",
+        ),
+        pytest.param(
+            ["loss", ["dW", "db"]],
+            "loss_and_grads(...)[1]: expected 2 values (dW, db), got a dict with keys 'W', 'b'",
+            id="tuple-expected",
+        ),
+    ],
+)
+def test_a_result_of_the_wrong_form_says_where_in_the_student_terms(
+    returns: list, message: str
+) -> None:
+    steps = [{"function": "loss_and_grads", "args": ["x"], "returns": returns}]
+    with pytest.raises(CallChainError) as info:
+        run_call(steps, {"loss_and_grads": loss_and_grads}.__getitem__, {"x": np.ones((2, 2))})
+    assert str(info.value) == message

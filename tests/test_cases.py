@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from grader.cases import Case, build_cases
+from grader.cases import Case, CaseError, build_cases
 from grader.grading import prepare
 from grader.spec import AssignmentSpec, ProblemSpec, load_spec
 from tests.conftest import CliRun
@@ -152,3 +153,32 @@ def test_grade_with_unsatisfiable_dims_is_a_spec_error(
     assert run.code == 2
     assert run.err.startswith(f"grader: error: {root / 'assignment.yaml'}: problems[0].dims")
     assert run.err.count("\n") == 1
+
+
+def _assume(condition: str) -> Callable[[dict[str, Any]], None]:
+    def edit(spec: dict[str, Any]) -> None:
+        spec["problems"][0]["assume"] = [condition]
+
+    return edit
+
+
+def test_cases_are_redrawn_until_the_assume_conditions_hold(
+    tmp_assignment: Callable[..., Path],
+) -> None:
+    problem = load_spec(tmp_assignment(_assume("abs(y) > 0.5"))).problems[0]
+    for seed in range(50):
+        for case in build_cases(problem, seed):
+            y = case.inputs["A"] @ case.inputs["x"]
+            assert np.all(np.abs(y) > 0.5)
+    assert_same_cases(build_cases(problem, 7), build_cases(problem, 7))
+
+
+def test_unsatisfiable_assume_is_a_spec_error_naming_it(
+    tmp_assignment: Callable[..., Path], cli: Callable[..., CliRun], tmp_path: Path
+) -> None:
+    root = tmp_assignment(_assume("sum(x) > 1e9"))
+    with pytest.raises(CaseError, match=r"no case met assume\[0\] \(sum\(x\) > 1e9\)"):
+        build_cases(load_spec(root).problems[0], 0)
+    run = cli("grade", root, root / "lin.py", "--out", tmp_path / "out")
+    assert run.code == 2
+    assert run.err.startswith(f"grader: error: {root / 'assignment.yaml'}: problems[0].assume")

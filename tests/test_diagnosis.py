@@ -19,7 +19,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from grader.diagnosis import Diagnosis, diagnose_terms, diagnose_values, match_alternatives
+from grader.diagnosis import (
+    Alternatives,
+    Diagnosis,
+    TermBasis,
+    diagnose_terms,
+    diagnose_values,
+    match_alternatives,
+    matching_alternatives,
+)
 
 RTOL, ATOL = 1e-6, 1e-9  # the grader's defaults (grader/spec.py)
 
@@ -619,16 +627,80 @@ def test_diagnosis_is_frozen_hashable_and_serialisable() -> None:
 
 
 def test_module_is_a_leaf() -> None:
-    source = Path(__file__).parents[1] / "grader" / "diagnosis.py"
-    tree = ast.parse(source.read_text(encoding="utf-8"))
-    imported = {
-        alias.name.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import)
-        for alias in node.names
-    } | {
-        node.module.split(".")[0]
-        for node in ast.walk(tree)
-        if isinstance(node, ast.ImportFrom) and node.module
-    }
-    assert imported - {"__future__"} <= set(sys.stdlib_module_names) | {"numpy"}
+    package = Path(__file__).parents[1] / "grader" / "diagnosis"
+    imported: set[str] = set()
+    for source in package.glob("*.py"):
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        imported |= {
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        } | {
+            node.module
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.module
+        }
+    outside = {name for name in imported if not name.startswith("grader.diagnosis")}
+    assert {name.split(".")[0] for name in outside} - {"__future__"} <= set(
+        sys.stdlib_module_names
+    ) | {"numpy"}
+
+
+# --- prepared once, used for many answers ----------------------------------------------------
+
+
+def test_prepared_term_basis_and_alternatives_answer_as_the_mappings_do() -> None:
+    cases = q2_inputs(Q2_DIMS)
+    terms = terms_of("q2", cases)
+    basis = TermBasis.build(terms)
+    alternatives = q2_alternatives(cases)
+    prepared = Alternatives.build(alternatives)
+    students = [
+        lambda v: q2_terms(v)["logdet"],
+        lambda v: -q2_terms(v)["logdet"] + q2_terms(v)["trace"],
+        lambda v: q2_grad(v) / v["alpha"],
+        q2_grad,
+    ]
+    for student in students:
+        got = run(student, cases)
+        assert diagnose_terms(got, basis, labels=Q2_LABELS, rtol=RTOL, atol=ATOL) == (
+            diagnose_terms(got, terms, labels=Q2_LABELS, rtol=RTOL, atol=ATOL)
+        )
+        assert matching_alternatives(got, prepared, rtol=RTOL, atol=ATOL) == (
+            matching_alternatives(got, alternatives, rtol=RTOL, atol=ATOL)
+        )
+        # A case the answer is missing on, or misshapen on, is left out of both.
+        holes = [None, got[1].T, *got[2:]]
+        assert diagnose_terms(holes, basis, labels=Q2_LABELS, rtol=RTOL, atol=ATOL) == (
+            diagnose_terms(holes, terms, labels=Q2_LABELS, rtol=RTOL, atol=ATOL)
+        )
+        assert matching_alternatives(holes, prepared, rtol=RTOL, atol=ATOL) == (
+            matching_alternatives(holes, alternatives, rtol=RTOL, atol=ATOL)
+        )
+    trace_only = run(lambda v: q2_terms(v)["trace"], cases)
+    both = ["trace term only", "trace term only (again)"]
+    assert matching_alternatives(trace_only, prepared, rtol=RTOL, atol=ATOL) == both
+    assert matching_alternatives([None, *trace_only[1:]], prepared, rtol=RTOL, atol=ATOL) == both
+
+
+# --- hidden cases ----------------------------------------------------------------------------
+
+
+def test_hidden_cases_shapes_and_factors_are_never_shown() -> None:
+    cases = q1_inputs(Q1_DIMS)
+    want = run(q1_grad, cases)
+    got = [2 * w.T for w in want]
+    shown = diagnose_values(got, want, rtol=RTOL, atol=ATOL, hidden=[False, True, True])
+    assert shown[0].params["got_shape"] == (5, 3)  # from case 0, public
+    secret = diagnose_values(got, want, rtol=RTOL, atol=ATOL, hidden=[True] * 3)
+    assert [d.code for d in secret] == ["transposed", "scale_factor"]
+    assert "got_shape" not in secret[0].params
+    assert "(" not in secret[0].message  # no shape at all
+    q2 = q2_inputs(Q2_DIMS)
+    want = run(q2_grad, q2)
+    got = [w * v["Y"].shape[1] * v["alpha"] for w, v in zip(want, q2, strict=True)]
+    found = diagnose_values(got, want, rtol=RTOL, atol=ATOL, hidden=[False, True, True])
+    assert found[0].code == "varying_scale"
+    assert found[0].params["factors"] == pytest.approx([3 * q2[0]["alpha"]])
+    assert f"{2 * q2[1]['alpha']:.4g}" not in found[0].message

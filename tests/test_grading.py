@@ -4,7 +4,7 @@ the JSON/YAML reports.
 
 Speed: every grade call starts a sandbox runner (~0.2 s), so the examples and the hand-written
 submissions below are graded in ONE call (the session fixture ``batch``) and each test reads
-its reports. Timeouts use a copy of the assignment with time_limit 1 s (``fast_assignment``).
+its reports. Timeouts use a copy of the assignment with a short time_limit (``fast_assignment``).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import grader
 from grader.reports.native import to_dict
 from tests.conftest import (
     EXAMPLES,
+    FAST_TIME_LIMIT,
     TINY_REFERENCE,
     TINY_STUB,
     CliRun,
@@ -224,6 +225,11 @@ def score_without(*failing: str) -> float:
     return 20.0 - sum(POINTS[f] for f in failing)
 
 
+# Points a wrong part earns for a declared misconception (assignment.yaml): the seed's +D/2
+# sign slip earns half of grad_X_logdet and half of grad_X, which sums it.
+CREDITED = {name: {"grad_X_logdet": 1.0, "grad_X": 0.5} for name in ("sign_slip", "one_file")}
+
+
 EXPECTED: dict[str, dict[str, str]] = {
     "correct": all_passed_except(),
     "stub": dict.fromkeys(ALL_PARTS, "not_implemented"),
@@ -281,11 +287,13 @@ def test_score_and_part_statuses(batch: Graded, name: str) -> None:
     expected = EXPECTED[name]
     assert batch.statuses(name) == expected
     failing = [f for f, status in expected.items() if status != "passed"]
-    assert report["score"] == score_without(*failing)
+    credited = CREDITED.get(name, {})
+    assert report["score"] == score_without(*failing) + sum(credited.values())
     assert report["max_score"] == 20
     for part in report["parts"]:
         passed = part["status"] == "passed"
-        assert part["score"] == (POINTS[part["function"]] if passed else 0), part["function"]
+        earned = POINTS[part["function"]] if passed else credited.get(part["function"], 0)
+        assert part["score"] == earned, part["function"]
         assert part["feedback"].startswith(f"{part['function']}: "), part["feedback"]
 
 
@@ -352,7 +360,7 @@ def test_crash_shows_the_students_traceback_only(batch: Graded) -> None:
 def test_crash_infinite_loop_times_out_and_the_rest_still_runs(batch: Graded) -> None:
     part = batch.part("crash", "grad_W")
     assert part["status"] == "timeout"
-    assert "limit 1 s" in part["feedback"]
+    assert f"limit {FAST_TIME_LIMIT} s" in part["feedback"]
     assert batch.statuses("crash")["log_likelihood"] == "passed"  # the part after the timeout
 
 
@@ -365,7 +373,7 @@ def test_crash_missing_functions_name_the_expected_file(batch: Graded) -> None:
 
 def test_single_file_grades_like_the_folder(batch: Graded) -> None:
     folder, single = batch.report("sign_slip"), batch.report("one_file")
-    assert single["score"] == folder["score"] == 17
+    assert single["score"] == folder["score"] == 18.5
     assert [(p["function"], p["status"], p["score"]) for p in single["parts"]] == [
         (p["function"], p["status"], p["score"]) for p in folder["parts"]
     ]
@@ -510,7 +518,7 @@ def test_all_zero_scores_still_exit_0(tmp_assignment: Callable[..., Path], tmp_p
         ),
         pytest.param(
             lambda root, tmp: [root, write_files(tmp, {"answers.txt": "42"}) / "answers.txt"],
-            "a submission is a folder or a .py file (got a .txt)",
+            "a submission is a folder, a .py file, a notebook (.ipynb) or a .zip (got a .txt)",
             id="txt-submission",
         ),
         pytest.param(

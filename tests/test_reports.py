@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from grader.cli import main
+from grader.grading import find_submissions
 from grader.reports import SCHEMA_FILE
 from grader.reports.gradebook import gradebook_csv, score_bins
 from grader.reports.gradescope import FAILED_TEST_NAME, failure_results, to_gradescope
@@ -30,7 +31,16 @@ from grader.reports.junit import to_junit
 from grader.reports.markdown import math_label, render_markdown
 from grader.results import STATUSES, PartResult, SubmissionResult
 
-EXAMPLES = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "examples").iterdir())
+# Report names as grading gives them: examples/correct, correct.ipynb and correct.zip are
+# correct, correct-2 and correct-3.
+EXAMPLES = [
+    s.name
+    for s in find_submissions(
+        sorted((Path(__file__).resolve().parent.parent / "examples").iterdir())
+    )
+]
+# The correct folder and its notebook, zip and LaTeX twins.
+FULL_MARKS = ("correct", "correct-2", "correct-3", "latex_answers")
 ALL_FORMATS = "json,yaml,gradescope,junit,markdown,csv"
 PER_SUBMISSION = (".json", ".yaml", ".gradescope.json", ".junit.xml", ".md")
 
@@ -167,7 +177,7 @@ def test_gradescope_tags_carry_status_and_diagnosis(reports: Path) -> None:
     by_name = {t["name"]: t for t in data["tests"]}
     part = by_name["autoencoder.grad_W_via_b"]
     assert part["status"] == "failed" and part["score"] == 0
-    assert part["tags"] == ["autoencoder", "wrong_shape", "transposed"]
+    assert part["tags"] == ["autoencoder", "wrong_shape", "transposed", "step_wrong"]
     assert "transpose" in part["output"]
     assert data["score"] == sum(t["score"] for t in data["tests"]) == 15
 
@@ -277,7 +287,8 @@ def test_gradebook_defuses_spreadsheet_formulas() -> None:
 def test_class_summary(reports: Path) -> None:
     summary = json.loads((reports / "summary.json").read_text(encoding="utf-8"))
     assert summary["submissions"] == summary["graded"] == len(EXAMPLES)
-    assert summary["full_marks"] == 1 and summary["max"] == 20 and summary["min"] == 0
+    assert summary["full_marks"] == len(FULL_MARKS) and summary["max"] == 20
+    assert summary["min"] == 0
     parts = {p["function"]: p for p in summary["parts"]}
     assert len(parts) == 14
     via_b = parts["grad_W_via_b"]
@@ -287,11 +298,13 @@ def test_class_summary(reports: Path) -> None:
         for n in EXAMPLES
     )
     assert via_b["pass_rate"] == via_b["passed"] / len(EXAMPLES)
-    assert [d["code"] for d in via_b["diagnoses"]] == ["transposed"]
+    assert via_b["diagnoses"][0]["code"] == "transposed"
     assert sum(summary["histogram"]["counts"]) == len(EXAMPLES)
     text = (reports / "summary.md").read_text(encoding="utf-8")
     assert "![score histogram](histogram.png)" in text
-    assert "| autoencoder: `grad_W_via_b` | 2 |" in text and "`transposed` ×1" in text
+    assert (
+        "| autoencoder: `grad_W_via_b` | 2 |" in text and "`transposed` ×2" in text
+    )  # transposed/ and latex_wrong/
 
 
 def test_class_summary_leaves_ungraded_out_of_the_rates(tmp_path: Path) -> None:
@@ -302,6 +315,22 @@ def test_class_summary_leaves_ungraded_out_of_the_rates(tmp_path: Path) -> None:
     summary = class_summary([good, bad])
     assert summary["not_graded"] == ["bob"] and summary["graded"] == 1
     assert summary["parts"][0]["pass_rate"] == 1.0
+
+
+def test_class_summary_counts_each_declared_misconception_apart() -> None:
+    from grader.reports.gradebook import class_summary
+
+    def wrong(name: str, *more: str) -> PartResult:
+        diagnoses = [
+            {"code": "misconception", "message": f"m {n}", "params": {"name": n, "credit": 0}}
+            for n in (name, *more)
+        ]
+        return _part(status="wrong_value", diagnoses=tuple(diagnoses))
+
+    graded = [_result(wrong("sign")), _result(wrong("sign")), _result(wrong("transpose"))]
+    (part,) = class_summary(graded)["parts"]
+    counted = {d["code"]: d["submissions"] for d in part["diagnoses"]}
+    assert counted == {"misconception:sign": 2, "misconception:transpose": 1}
 
 
 # --------------------------------------------------------------------------- the PNG

@@ -72,6 +72,25 @@ def test_shipped_spec_declares_what_the_handout_says(assignment_dir: Path) -> No
     assert {part.time_limit for p in spec.problems for part in p.parts} == {5.0}
 
 
+def test_shipped_spec_declares_terms_misconceptions_and_uses(assignment_dir: Path) -> None:
+    spec = load_spec(assignment_dir)
+    _, grad_w = spec.part("grad_W")
+    assert [(t.name, t.part) for t in grad_w.terms] == [
+        ("grad_W_via_b", "grad_W_via_b"),
+        ("grad_W_via_a", "grad_W_via_a"),
+    ]
+    assert grad_w.terms[1].label == "the path through a = Wx"
+    _, grad_k = spec.part("grad_K")
+    assert [t.reference for t in grad_k.terms] == ["grad_K_logdet", "grad_K_trace"]
+    _, grad_x = spec.part("grad_X")
+    assert grad_x.uses == ("grad_K",)
+    slip = next(m for m in grad_x.misconceptions if m.name == "logdet_sign")
+    assert (slip.credit, slip.expression) == (0.5, "grad_X_trace - grad_X_logdet")
+    assert slip.compiled is not None
+    credits = [m.credit for p in spec.problems for part in p.parts for m in part.misconceptions]
+    assert credits and all(0 <= c < 1 for c in credits)  # never the points of a right answer
+
+
 def test_reference_argument_overrides_the_spec(assignment_dir: Path, tmp_path: Path) -> None:
     assert load_spec(assignment_dir, reference=tmp_path).reference == tmp_path.resolve()
 
@@ -145,6 +164,79 @@ BROKEN: list[tuple[str, Callable[[dict[str, Any]], object], tuple[str, ...]]] = 
         "unknown-credit-rule",
         lambda s: _part(s).update(credit="partial"),
         ("problems[0].parts[0].credit", "'partial'", "all_or_nothing, fraction_of_cases"),
+    ),
+    (
+        "term-names-no-other-part",
+        lambda s: _part(s, 2).update(
+            terms=[{"part": "grad_A", "label": "self"}, {"part": "loss", "label": "x"}]
+        ),
+        ("problems[0].parts[2].terms[0].part", "'grad_A' is not another part", "loss, grad_x"),
+    ),
+    (
+        "term-part-of-another-shape",
+        lambda s: _part(s, 2).update(
+            terms=[{"part": "grad_x", "label": "a"}, {"expression": "A", "name": "b", "label": "b"}]
+        ),
+        ("problems[0].parts[2].terms[0].part", "'grad_x' has another output than grad_A"),
+    ),
+    (
+        "single-term",
+        lambda s: _part(s, 2).update(terms=[{"reference": "grad_A", "label": "all of it"}]),
+        ("problems[0].parts[2].terms", "expected at least two terms"),
+    ),
+    (
+        "term-expression-without-name",
+        lambda s: _part(s, 2).update(
+            terms=[{"expression": "A", "label": "a"}, {"expression": "A", "label": "b"}]
+        ),
+        ("problems[0].parts[2].terms[0].name: missing required key",),
+    ),
+    (
+        "misconception-two-sources",
+        lambda s: _part(s, 1).update(
+            misconceptions=[
+                {"name": "m", "message": "no", "reference": "f", "expression": "A.T @ y"}
+            ]
+        ),
+        ("problems[0].parts[1].misconceptions[0]", "exactly one of reference, expression"),
+    ),
+    (
+        "misconception-credit-above-one",
+        lambda s: _part(s, 1).update(
+            misconceptions=[{"name": "m", "message": "no", "credit": 1.5, "expression": "y"}]
+        ),
+        ("problems[0].parts[1].misconceptions[0].credit", "a fraction from 0 to 1, got 1.5"),
+    ),
+    (
+        "misconception-unknown-name",
+        lambda s: _part(s, 1).update(
+            misconceptions=[{"name": "m", "message": "no", "expression": "2 * grad_xx"}]
+        ),
+        (
+            "problems[0].parts[1].misconceptions[0].expression",
+            "unknown name 'grad_xx'",
+            "did you mean 'grad_x'?",
+        ),
+    ),
+    (
+        "misconception-duplicate-name",
+        lambda s: _part(s, 1).update(
+            misconceptions=[
+                {"name": "m", "message": "a", "expression": "y"},
+                {"name": "m", "message": "b", "expression": "2 * y"},
+            ]
+        ),
+        ("problems[0].parts[1].misconceptions[1].name", "duplicate misconception 'm'"),
+    ),
+    (
+        "misconception-without-message",
+        lambda s: _part(s, 1).update(misconceptions=[{"name": "m", "expression": "y"}]),
+        ("problems[0].parts[1].misconceptions[0].message: missing required key",),
+    ),
+    (
+        "uses-unknown-part",
+        lambda s: _part(s, 2).update(uses=["grad_y"]),
+        ("problems[0].parts[2].uses[0]", "'grad_y' is not another part"),
     ),
     (
         "cases-is-a-bool",
@@ -249,6 +341,43 @@ BROKEN: list[tuple[str, Callable[[dict[str, Any]], object], tuple[str, ...]]] = 
         "problems-not-a-list",
         lambda s: s.update(problems=None),
         ("problems: expected a list, got None",),
+    ),
+    (
+        "call-result-not-last",
+        lambda s: _part(s).update(call=[{"result": "A"}, {"function": "loss", "args": ["A"]}]),
+        ("problems[0].parts[0].call[0].result", "a result step can only be the last step"),
+    ),
+    (
+        "call-result-unknown-name",
+        lambda s: _part(s).update(
+            call=[
+                {"function": "loss", "args": ["A", "x"], "returns": ["out", "cache"]},
+                {"result": "outt"},
+            ]
+        ),
+        ("problems[0].parts[0].call[1]", "unknown name 'outt'", "did you mean 'out'?"),
+    ),
+    (
+        "call-returns-mapping-bad-name",
+        lambda s: _part(s).update(
+            call=[{"function": "loss", "args": ["A", "x"], "returns": ["out", {"W": "1dW"}]}]
+        ),
+        ("problems[0].parts[0].call[0].returns[1].W", "expected an identifier", "'1dW'"),
+    ),
+    (
+        "call-returns-empty",
+        lambda s: _part(s).update(call=[{"function": "loss", "args": ["A"], "returns": []}]),
+        ("problems[0].parts[0].call[0].returns", "got an empty one"),
+    ),
+    (
+        "assume-unknown-name",
+        lambda s: _problem(s).update(assume=["abs(yy) > 0.1"]),
+        ("problems[0].assume[0]", "unknown name 'yy'", "did you mean 'y'?"),
+    ),
+    (
+        "assume-syntax-error",
+        lambda s: _problem(s).update(assume=["abs(y) >"]),
+        ("problems[0].assume[0]", "invalid expression 'abs(y) >'"),
     ),
 ]
 

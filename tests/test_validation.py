@@ -4,14 +4,16 @@ exit code 1 and no traceback."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 import grader
-from tests.conftest import TINY_REFERENCE, TINY_STUB, CliRun
+from tests.conftest import REPO, TINY_REFERENCE, TINY_STUB, CliRun, write_spec
 
 # The finite-difference check over a few seeds is enough to catch a wrong reference here; the
 # shipped assignment is validated with the default (20 seeds), as an instructor would.
@@ -100,6 +102,27 @@ FACTOR_2 = TINY_REFERENCE.replace("return A.T @ (A @ x)", "return 2 * A.T @ (A @
             id="reference-does-not-import",
         ),
         pytest.param(
+            {
+                "edit": lambda s: s["problems"][0]["parts"][2].update(
+                    terms=[
+                        {"name": "outer", "label": "y xᵀ", "expression": "y @ x.T"},
+                        {"name": "extra", "label": "A", "expression": "A"},
+                    ]
+                )
+            },
+            "FAIL  grad_A: declared 2 terms: its terms do not add up to the reference",
+            id="terms-do-not-add-up",
+        ),
+        pytest.param(
+            {
+                "edit": lambda s: s["problems"][0]["parts"][2].update(
+                    misconceptions=[{"name": "same", "message": "m", "expression": "y @ x.T"}]
+                )
+            },
+            "misconception same equals the reference on every case",
+            id="misconception-that-is-right",
+        ),
+        pytest.param(
             {"reference": TINY_REFERENCE.split("def grad_A")[0]},
             "grad_A: not defined in the reference solution",
             id="reference-missing-function",
@@ -175,3 +198,30 @@ def test_validate_needs_at_least_one_seed(
     run = cli("validate", tmp_assignment(reference=FACTOR_2), "--seeds", seeds)
     assert run.code == 2
     assert "--seeds" in run.err
+
+
+def test_stubs_of_call_chains_are_checked_step_by_step(
+    tmp_path: Path, cli: Callable[..., CliRun]
+) -> None:
+    """A part with a call chain: each function and method it calls must be in the stub, accept
+    the call and raise NotImplementedError; a constructor may be given (homework gives
+    __init__)."""
+    root = shutil.copytree(REPO / "assignments" / "two-layer-net", tmp_path / "two-layer-net")
+    spec = yaml.safe_load((root / "assignment.yaml").read_text(encoding="utf-8"))
+    spec["reference"] = str(REPO / "solutions" / "two-layer-net")
+    write_spec(root, spec)
+    layers = (root / "layers.py").read_text(encoding="utf-8")
+    (root / "layers.py").write_text(
+        layers.replace("def affine_backward(dout, cache):", "def affine_backward(dout):"),
+        encoding="utf-8",
+    )
+    net = (root / "neural_net.py").read_text(encoding="utf-8")
+    given = 'raise NotImplementedError("TwoLayerNet.loss: not implemented yet")'
+    (root / "neural_net.py").write_text(net.replace(given, "return 0.0, {}"), encoding="utf-8")
+    run = cli("validate", root, "--seeds", FEW_SEEDS)
+    assert run.code == 1
+    assert failures(run) == [
+        "FAIL  stub layers.py: affine_backward(dout) but the spec calls it with (dout, cache)",
+        "FAIL  stub neural_net.py: TwoLayerNet.loss does not raise NotImplementedError "
+        "(does the stub give the answer away?)",
+    ]

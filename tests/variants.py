@@ -97,6 +97,12 @@ AUTOENCODER_WRONG: dict[str, Variant] = {
     "grad_a_forward": {"grad_a": lambda W, x: W @ x},
     "flattened": {"grad_c": lambda W, x: _r(W, x).ravel(), "grad_b": lambda W, x: _r(W, x).T},
     "via_swapped": {"grad_W_via_b": _via_a, "grad_W_via_a": _via_b},
+    "zero": {"grad_c": lambda W, x: np.zeros_like(x), "grad_W": lambda W, x: np.zeros_like(W)},
+    "paths_subtracted": {"grad_W": lambda W, x: _via_b(W, x) - _via_a(W, x)},
+    "grad_b_from_wrong_grad_c": {  # a wrong grad_c, carried into grad_b
+        "grad_c": lambda W, x: 3 * _r(W, x),
+        "grad_b": lambda W, x: 3 * _r(W, x),
+    },
 }
 
 # --------------------------------------------------------------------------- Q2 helpers
@@ -217,6 +223,31 @@ GPLVM_WRONG: dict[str, Variant] = {
             Y.shape[1] / 2 * np.linalg.slogdet(_K(X, a, b))[1]
             - 0.5 * np.trace(np.linalg.solve(_K(X, a, b), Y @ Y.T))
         )
+    },
+    "loglik_with_constant": {
+        "log_likelihood": lambda X, Y, a, b: float(
+            -Y.shape[1] / 2 * np.linalg.slogdet(_K(X, a, b))[1]
+            - 0.5 * np.trace(np.linalg.solve(_K(X, a, b), Y @ Y.T))
+            - X.shape[0] * Y.shape[1] / 2 * np.log(2 * np.pi)
+        )
+    },
+    "symmetric_convention": {  # the Matrix Cookbook's gradient for a symmetric K
+        "grad_K": lambda X, Y, a, b: 2 * _G(X, Y, a, b) - np.diag(np.diag(_G(X, Y, a, b)))
+    },
+    "grad_K_trace_term_only": {
+        "grad_K": lambda X, Y, a, b: (
+            0.5 * np.linalg.inv(_K(X, a, b)) @ Y @ Y.T @ np.linalg.inv(_K(X, a, b))
+        )
+    },
+    "trace_sign": {"grad_X_trace": lambda X, Y, a, b: -_trace_term(X, Y, a, b)},
+    "logdet_missing_symmetry_factor": {
+        "grad_X_logdet": lambda X, Y, a, b: _logdet_term(X, Y, a, b) / 2
+    },
+    "trace_transposed": {"grad_X_trace": lambda X, Y, a, b: _trace_term(X, Y, a, b).T},
+    "wrt_inverse_beta": {"grad_beta": lambda X, Y, a, b: float(np.trace(_G(X, Y, a, b)))},
+    "grad_X_from_doubled_grad_K": {  # a wrong grad_K, carried into grad_X
+        "grad_K": lambda X, Y, a, b: 2 * _G(X, Y, a, b),
+        "grad_X": lambda X, Y, a, b: 2 * _grad_X(X, Y, a, b),
     },
 }
 

@@ -21,7 +21,7 @@ import json
 import math
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -112,6 +112,14 @@ def score_bins(scores: Sequence[float], max_score: float) -> tuple[list[str], li
     return [f"{i * width:.3g}" for i in range(n)], counts
 
 
+def _mistake(diagnosis: Mapping[str, Any]) -> str:
+    """What the summary counts: the code, and for a declared misconception which one
+    (``misconception:logdet_sign``), so the class sees which known mistakes it shares."""
+    code = str(diagnosis["code"])
+    name = diagnosis.get("params", {}).get("name") if code == "misconception" else None
+    return f"{code}:{name}" if name else code
+
+
 def _part_summaries(graded: Sequence[SubmissionResult]) -> list[PartSummary]:
     summaries = []
     for function in _functions(graded):
@@ -119,7 +127,7 @@ def _part_summaries(graded: Sequence[SubmissionResult]) -> list[PartSummary]:
         diagnoses: Counter[str] = Counter()
         examples: dict[str, str] = {}
         for p in parts:
-            codes = {str(d["code"]): str(d.get("message", "")) for d in p.diagnoses}
+            codes = {_mistake(d): str(d.get("message", "")) for d in p.diagnoses}
             diagnoses.update(codes.keys())  # once per submission, however many cases
             for code, message in codes.items():
                 examples.setdefault(code, message)
