@@ -91,7 +91,9 @@ def _raises() -> str:
     source = (EXAMPLES / "crash.py").read_text()
     loop = '    while True:  # "still thinking"\n        pass\n'
     if loop not in source:
-        raise SystemExit("benchmarks/batch.py: examples/crash.py changed; update _raises()")
+        raise SystemExit(
+            "benchmarks/batch.py: examples/matrix-calculus/crash.py changed; update _raises()"
+        )
     return source.replace(loop, '    raise RuntimeError("gave up")\n')
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = REPO / "assignments" / "matrix-calculus"
-EXAMPLES = REPO / "examples"
+EXAMPLES = REPO / "examples" / "matrix-calculus"
 
 
 def cpu_model() -> str:

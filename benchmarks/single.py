@@ -1,7 +1,7 @@
 """Latency: one submission end to end, against the cost of `python -c "import numpy"`.
 
     .venv/bin/python benchmarks/single.py               # 20 runs of each, interleaved
-    .venv/bin/python benchmarks/single.py --runs 40 --submission examples/sign_slip
+    .venv/bin/python benchmarks/single.py --runs 40 --submission examples/matrix-calculus/sign_slip
 
 Issue 3's target: `grader grade assignments/matrix-calculus <one submission>` from CLI start
 to report written (the process exits after writing it) within 3x the median time of
@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         "--submission",
         type=Path,
         default=EXAMPLES / "correct",
-        help="the submission to grade (default: examples/correct)",
+        help="the submission to grade (default: examples/matrix-calculus/correct)",
     )
     args = parser.parse_args(argv)
     print(describe())

@@ -24,7 +24,7 @@ from grader.cli import main
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = REPO / "assignments" / "matrix-calculus"
 SOLUTIONS = REPO / "solutions" / "matrix-calculus"
-EXAMPLES = REPO / "examples"
+EXAMPLES = REPO / "examples" / "matrix-calculus"
 
 # The shipped spec gives each part 5 s; a test that provokes a timeout waits for the whole
 # limit, so the fast copy of the assignment gives 1 s (the correct parts take milliseconds).

@@ -66,8 +66,8 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Report:
         "grade",
         ASSIGNMENT,
         EXAMPLES / "correct",
-        EXAMPLES / "correct.zip",
-        EXAMPLES / "correct.ipynb",
+        EXAMPLES / "correct_zip.zip",
+        EXAMPLES / "correct_notebook.ipynb",
         EXAMPLES / "latex_answers",
         EXAMPLES / "latex_wrong",
         EXAMPLES / "sign_slip",
@@ -92,7 +92,7 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Report:
 
 
 @pytest.mark.parametrize(
-    "twin", ["correct-2", "correct-3", "latex_answers"], ids=["zip", "notebook", "answers"]
+    "twin", ["correct_zip", "correct_notebook", "latex_answers"], ids=["zip", "notebook", "answers"]
 )
 def test_twins_grade_exactly_like_the_py_folder(graded: Report, twin: str) -> None:
     folder, other = graded("correct"), graded(twin)

@@ -34,7 +34,7 @@ def test_correct_files_pass_without_solutions(handout: Path) -> None:
     start = time.perf_counter()
     run = run_cli("check", handout, EXAMPLES / "correct")
     elapsed = time.perf_counter() - start
-    print(f"grader check, examples/correct: {elapsed:.2f} s in-process")  # shown with -s
+    print(f"grader check, the correct example: {elapsed:.2f} s in-process")  # shown with -s
     assert run.code == 0, run.err
     assert set(rows(run.out).values()) == {"✓"} and len(rows(run.out)) == 14
     assert "expected values from the assignment's graph (finite differences)" in run.out
@@ -111,8 +111,11 @@ def test_parts_the_spec_relates_are_compared(handout: Path, tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("submission", "extra"),
     [
-        ("correct.ipynb", "warning: correct.ipynb cell 15, line 2 failed (NameError"),
-        ("correct.zip", ""),
+        (
+            "correct_notebook.ipynb",
+            "warning: correct_notebook.ipynb cell 15, line 2 failed (NameError",
+        ),
+        ("correct_zip.zip", ""),
         ("latex_answers", "✓ 2/2  grad_W (answers.yaml): correct on all 3 cases"),
     ],
     ids=["notebook", "zip", "answers"],

@@ -23,7 +23,7 @@ from grader.spec import load_spec
 
 REPO = Path(__file__).resolve().parent.parent
 ASSIGNMENT = REPO / "assignments" / "matrix-calculus"
-EXAMPLES = REPO / "examples"
+EXAMPLES = REPO / "examples" / "matrix-calculus"
 
 
 @pytest.fixture(scope="module")

@@ -124,14 +124,14 @@ def test_module_names_are_importable_and_shadow_nothing(name: str, module: str) 
 def test_converted_notebook_defines_the_functions_and_reports_the_failing_cell(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    converted = convert_notebook(EXAMPLES / "correct.ipynb")
-    assert converted.filename == "correct_ipynb.py"
+    converted = convert_notebook(EXAMPLES / "correct_notebook.ipynb")
+    assert converted.filename == "correct_notebook_ipynb.py"
     (tmp_path / converted.filename).write_text(converted.source, encoding="utf-8")
     module = import_module(tmp_path, converted.filename)
     assert callable(module.grad_W) and callable(module.grad_beta) and callable(module.kernel)
     stderr = capsys.readouterr().err
     assert warnings_from_stderr(stderr) == (
-        "correct.ipynb cell 15, line 2 failed (NameError: name 'check_gradient' is not "
+        "correct_notebook.ipynb cell 15, line 2 failed (NameError: name 'check_gradient' is not "
         "defined); it was skipped, the cells after it still ran",
     )
     assert "__grader_run_cells" not in vars(module)
@@ -248,13 +248,13 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], dict[str
     with zipfile.ZipFile(subs / "whole_folder.zip", "w") as zf:
         for f in ("autoencoder.py", "gplvm.py", "README.md", "assignment.yaml"):
             zf.write(ASSIGNMENT / f, f"matrix-calculus/{f}")
-        zf.write(EXAMPLES / "correct.ipynb", "matrix-calculus/matrix-calculus.ipynb")
+        zf.write(EXAMPLES / "correct_notebook.ipynb", "matrix-calculus/matrix-calculus.ipynb")
     out = root / "reports"
     run = run_cli(
         "grade",
         ASSIGNMENT,
         EXAMPLES / "correct",
-        EXAMPLES / "correct.ipynb",
+        EXAMPLES / "correct_notebook.ipynb",
         subs / "corrupt.ipynb",
         subs / "traced.ipynb",
         ASSIGNMENT / "matrix-calculus.ipynb",
@@ -277,10 +277,10 @@ def test_batch_with_a_corrupt_notebook_exits_0(graded: Any) -> None:
 
 
 def test_notebook_twin_grades_like_the_folder(graded: Callable[[str], dict[str, Any]]) -> None:
-    folder, notebook = graded("correct"), graded("correct-2")
+    folder, notebook = graded("correct"), graded("correct_notebook")
     assert notebook["score"] == folder["score"] == folder["max_score"]
     assert [p["status"] for p in notebook["parts"]] == [p["status"] for p in folder["parts"]]
-    assert any("correct.ipynb cell 15" in w for w in notebook["warnings"])
+    assert any("correct_notebook.ipynb cell 15" in w for w in notebook["warnings"])
 
 
 def test_corrupt_notebook_gets_a_failed_report(graded: Callable[[str], dict[str, Any]]) -> None:
@@ -312,7 +312,7 @@ def test_linked_notebooks_and_answers_are_never_read(tmp_path: Path) -> None:
     from grader.spec import load_spec
 
     secret = tmp_path / "secret.ipynb"
-    shutil.copy(EXAMPLES / "correct.ipynb", secret)
+    shutil.copy(EXAMPLES / "correct_notebook.ipynb", secret)
     folder = tmp_path / "sub"
     folder.mkdir()
     (folder / "hw.ipynb").symlink_to(secret)

@@ -30,17 +30,12 @@ from grader.reports.histogram import BAR, bar_chart_png, encode_png
 from grader.reports.junit import to_junit
 from grader.reports.markdown import math_label, render_markdown
 from grader.results import STATUSES, PartResult, SubmissionResult
+from tests.conftest import EXAMPLES as EXAMPLES_DIR
 
-# Report names as grading gives them: examples/correct, correct.ipynb and correct.zip are
-# correct, correct-2 and correct-3.
-EXAMPLES = [
-    s.name
-    for s in find_submissions(
-        sorted((Path(__file__).resolve().parent.parent / "examples").iterdir())
-    )
-]
+# Report names as grading gives them: the file or folder name without its extension.
+EXAMPLES = [s.name for s in find_submissions(sorted(EXAMPLES_DIR.iterdir()))]
 # The correct folder and its notebook, zip and LaTeX twins.
-FULL_MARKS = ("correct", "correct-2", "correct-3", "latex_answers")
+FULL_MARKS = ("correct", "correct_notebook", "correct_zip", "latex_answers")
 ALL_FORMATS = "json,yaml,gradescope,junit,markdown,csv"
 PER_SUBMISSION = (".json", ".yaml", ".gradescope.json", ".junit.xml", ".md")
 
@@ -49,7 +44,7 @@ PER_SUBMISSION = (".json", ".yaml", ".gradescope.json", ".junit.xml", ".md")
 def reports(fast_assignment: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Every example graded once, in every format, through the CLI."""
     out = tmp_path_factory.mktemp("reports")
-    examples = sorted((Path(__file__).resolve().parent.parent / "examples").iterdir())
+    examples = sorted(EXAMPLES_DIR.iterdir())
     args = ["grade", str(fast_assignment), *map(str, examples), "--out", str(out)]
     with redirect_stdout(io.StringIO()), redirect_stderr(io.StringIO()):
         code = main([*args, "--format", ALL_FORMATS, "--quiet"])
