@@ -10,6 +10,7 @@ pickle. The child's word is believed for nothing but the numbers it returns for 
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import os
@@ -98,19 +99,31 @@ def _redirect_fds(workdir: Path, keep: int) -> None:
 
 def _clean_sys_path(workdir: Path) -> None:
     """Keep the interpreter's own directories; drop the grader's checkout and the cwd."""
-    keep = [workdir.as_posix()]
+    sys.path[:] = [workdir.as_posix(), *_interpreter_paths()]
+
+
+@functools.lru_cache(maxsize=1)
+def _interpreter_paths() -> tuple[str, ...]:
+    """sys.path entries under the interpreter's prefixes (computed once: the runner warms this
+    before forking, see ``warm_up``)."""
     roots = {
         Path(sys.base_prefix).resolve(),
         Path(sys.prefix).resolve(),
         Path(sys.exec_prefix).resolve(),
     }
+    keep = []
     for entry in sys.path:
         if not entry:
             continue
         resolved = Path(entry).resolve()
         if any(resolved == root or root in resolved.parents for root in roots):
             keep.append(entry)
-    sys.path[:] = keep
+    return tuple(keep)
+
+
+def warm_up() -> None:
+    """Do once in the runner what every child would otherwise repeat."""
+    _interpreter_paths()
 
 
 def _trim_traceback(exc: BaseException, workdir: Path) -> str:

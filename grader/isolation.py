@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import importlib.util
 import os
 import resource
@@ -40,6 +41,7 @@ __all__ = [
     "compile_seccomp",
     "minimal_env",
     "probe",
+    "warm_up",
 ]
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -286,11 +288,11 @@ def _apply_rlimits(limits: Limits) -> None:
         resource.setrlimit(which, (value, value))
 
 
-def _landlock_rules(workdir: str, read_paths: Sequence[str]) -> list[tuple[str, int]]:
+@functools.lru_cache(maxsize=8)
+def _static_rules(read_paths: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     """Read-only: the stdlib, lib-dynload, numpy's site-packages, system libraries, `read_paths`.
-    Full access (minus devices/links) beneath `workdir`. Never a directory that contains the
-    workdir (other submissions), the grader's cwd or source tree, or any other sys.path entry.
-    """
+    Never a directory that contains the grader's cwd or source tree, or any other sys.path
+    entry (`_landlock_rules` also drops those containing the child's workdir)."""
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     prefixes.add(os.path.realpath(sys.base_exec_prefix))
     python_dirs = {os.path.dirname(os.path.realpath(os.__file__))}
@@ -302,7 +304,7 @@ def _landlock_rules(workdir: str, read_paths: Sequence[str]) -> list[tuple[str, 
     if numpy_dir:
         python_dirs.add(numpy_dir)
 
-    protected = {workdir, os.path.realpath(_IMPORT_CWD), os.path.realpath(os.getcwd())}
+    protected = {os.path.realpath(_IMPORT_CWD), os.path.realpath(os.getcwd())}
     source_root = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
     if os.path.basename(source_root) not in ("site-packages", "dist-packages"):
         protected.add(source_root)  # an editable install or a run from the repo
@@ -323,8 +325,25 @@ def _landlock_rules(workdir: str, read_paths: Sequence[str]) -> list[tuple[str, 
                 f"read_paths: {path!r} contains the workdir, the grader's cwd or its source tree"
             )
         rules.append((real, _RO))
-    rules += [_DEV_NULL, (workdir, _WORKDIR)]
-    return rules
+    return tuple(rules)
+
+
+def _landlock_rules(workdir: str, read_paths: Sequence[str]) -> list[tuple[str, int]]:
+    """The static read-only rules (computed once; the runner warms this cache before it forks,
+    see ``warm_up``) minus any that would contain this child's workdir, plus the workdir."""
+    for path in read_paths:
+        if _beneath(workdir, os.path.realpath(path)):
+            raise ValueError(f"read_paths: {path!r} contains the workdir")
+    rules = [
+        (p, access) for p, access in _static_rules(tuple(read_paths)) if not _beneath(workdir, p)
+    ]
+    return [*rules, _DEV_NULL, (workdir, _WORKDIR)]
+
+
+def warm_up(read_paths: Sequence[str] = ()) -> None:
+    """Compute what every child would otherwise compute again (the Landlock path list: ~20
+    realpath/stat calls); call it in the runner before forking."""
+    _static_rules(tuple(read_paths))
 
 
 def _beneath(path: str, root: str) -> bool:

@@ -148,8 +148,33 @@ def _string(text: str) -> str:
     if _PLAIN.fullmatch(text) and text.lower() not in _RESERVED:
         return text
     if _NOT_PRINTABLE.search(text):
-        return json.dumps(text)  # ASCII escapes: always a valid YAML double-quoted scalar
+        return _escaped(text)
     return json.dumps(text, ensure_ascii=False)
+
+
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t"}
+
+
+def _escaped(text: str) -> str:
+    """A YAML double-quoted scalar escaping what YAML cannot hold raw. Not json.dumps: its
+    surrogate pairs (\\ud800\\udc00) are not recombined by PyYAML; YAML has \\U for those."""
+    out = ['"']
+    for ch in text:
+        if ch in _ESCAPES:
+            out.append(_ESCAPES[ch])
+        elif not _NOT_PRINTABLE.match(ch):
+            out.append(ch)
+        else:
+            code = ord(ch)
+            out.append(
+                f"\\x{code:02X}"
+                if code < 0x100
+                else f"\\u{code:04X}"
+                if code < 0x10000
+                else f"\\U{code:08X}"
+            )
+    out.append('"')
+    return "".join(out)
 
 
 def _block_string(text: str, indent: int) -> str | None:
@@ -178,8 +203,21 @@ def _inline(value: Any, indent: int) -> str:
     return _scalar(value)
 
 
+def _flat(value: Any, depth: int = 0) -> bool:
+    """Cheap test before rendering: a dict or list of scalars, or of such small dicts/lists."""
+    items = value.values() if isinstance(value, dict) else value
+    if len(items) > 12:
+        return False
+    return not any(
+        isinstance(item, (dict, list)) and (depth > 0 or not _flat(item, depth + 1))
+        for item in items
+    )
+
+
 def _flow(value: Any) -> str | None:
     """A small dict or list of one-line scalars in flow style ({a: 1, b: x}), else None."""
+    if not _flat(value):
+        return None
     if isinstance(value, dict):
         parts = []
         for key, item in value.items():
