@@ -10,7 +10,6 @@ import importlib.util
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -240,27 +239,18 @@ def grade(
                 "choose another --out"
             ) from None
     results: list[SubmissionResult | None] = [None] * len(subs)
-    # Reports are written by a second thread: creating files on a journaled disk blocks for
-    # ~1-2 ms each, time the main thread spends scoring the next submission instead.
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="grader-reports")
-    written: list[Future[list[Path]]] = []
 
     def finish(i: int, result: SubmissionResult) -> None:
         results[i] = result
         if out is not None:
-            written.append(writer.submit(write_reports, result, Path(out), formats))
-        if on_result is not None:
-            on_result(result)
-
-    def flush() -> None:
-        writer.shutdown(wait=True)
-        for future in written:
             try:
-                future.result()  # a report that could not be written is an error, not silence
+                write_reports(result, Path(out), formats)
             except OSError as exc:
                 raise GraderError(
                     f"{out}: cannot write reports ({exc.strerror or exc}); choose another --out"
                 ) from None
+        if on_result is not None:
+            on_result(result)
 
     scratch = tempfile.TemporaryDirectory(prefix="grader-intake-")
     try:
@@ -292,14 +282,11 @@ def grade(
         for i, result in enumerate(results):
             if result is None:
                 finish(i, error_result(prepared, subs[i], str(exc)))
-        flush()
         if out is not None:
             write_batch_reports([r for r in results if r is not None], Path(out), formats)
         raise
     finally:
-        writer.shutdown(wait=True)
         scratch.cleanup()
-    flush()
     done = [r for r in results if r is not None]
     if out is not None:  # the class gradebook and summary (--format csv)
         write_batch_reports(done, Path(out), formats)
