@@ -11,11 +11,14 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from grader import __version__
 from grader.errors import GraderError, UsageError
 from grader.results import SubmissionResult
+
+if TYPE_CHECKING:
+    from grader.launch import RunnerProcess
 
 __all__ = ["main"]
 
@@ -192,6 +195,17 @@ def summary_table(results: Sequence[SubmissionResult]) -> str:
 
 
 def _grade(args: argparse.Namespace) -> int:
+    # First: the sandbox runner's interpreter start then overlaps everything below.
+    from grader.launch import start_runner
+
+    runner = start_runner()
+    try:
+        return _grade_with(args, runner)
+    finally:
+        runner.close()
+
+
+def _grade_with(args: argparse.Namespace, runner: RunnerProcess) -> int:
     from grader.grading import grade
     from grader.isolation import probe
 
@@ -217,8 +231,9 @@ def _grade(args: argparse.Namespace) -> int:
         formats=formats,
         reference=args.reference,
         strict=args.strict,
-        on_result=_progress(sys.stderr, len(args.submissions)),
-    )  # type: ignore[arg-type]
+        on_result=_progress(sys.stderr, len(args.submissions)),  # type: ignore[arg-type]
+        runner=runner,
+    )
     if not args.quiet:
         print(summary_table(results))
         print(f"\nreports: {args.out}/ ({', '.join(formats)})")

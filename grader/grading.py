@@ -18,6 +18,7 @@ from grader.answers import AnswerGrader
 from grader.cases import Case, CaseError, build_cases
 from grader.errors import GraderError, SpecError, UsageError
 from grader.intake import SUBMISSION_SUFFIXES, Intake, label_answered, stage
+from grader.launch import RunnerProcess
 from grader.reference import (
     Expected,
     compute_declared,
@@ -201,12 +202,46 @@ def grade(
     reference: str | Path | None = None,
     strict: bool = False,
     on_result: Callable[[SubmissionResult], None] | None = None,
+    runner: RunnerProcess | None = None,
 ) -> list[SubmissionResult]:
     """Grade submissions (folders, .py files, notebooks, zips); write reports to ``out``.
 
     Returns one result per submission, in the order given. Raises GraderError (exit code 1)
     when grading cannot run at all, UsageError or SpecError (exit code 2) for bad input.
+    ``runner``: a sandbox runner started earlier (``grader.runner.start_runner``), so that its
+    start overlaps this work; it is closed when grading ends, whatever happens.
     """
+    try:
+        return _grade(
+            assignment,
+            submissions,
+            out=out,
+            seed=seed,
+            jobs=jobs,
+            formats=formats,
+            reference=reference,
+            strict=strict,
+            on_result=on_result,
+            runner=runner,
+        )
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _grade(
+    assignment: str | Path | AssignmentSpec,
+    submissions: Sequence[str | Path],
+    *,
+    out: str | Path | None,
+    seed: int | None,
+    jobs: int | None,
+    formats: Sequence[str],
+    reference: str | Path | None,
+    strict: bool,
+    on_result: Callable[[SubmissionResult], None] | None,
+    runner: RunnerProcess | None,
+) -> list[SubmissionResult]:
     spec = (
         assignment
         if isinstance(assignment, AssignmentSpec)
@@ -270,6 +305,7 @@ def grade(
                 parallel=parallel,
                 limits=isolation.Limits(),
                 capabilities=capabilities,
+                runner=runner,
             )
             if runnable
             else ()

@@ -23,16 +23,23 @@ from typing import Any
 
 from grader import landlock
 
-try:  # optional layer; imported here so a zygote that imports us has it loaded before forking
-    import pyseccomp as _seccomp
 
-    _SECCOMP_IMPORT_ERROR = ""
-except ImportError:
-    _seccomp = None
-    _SECCOMP_IMPORT_ERROR = "seccomp: pyseccomp is not installed (pip install pyseccomp)"
-except (OSError, RuntimeError) as _exc:  # RuntimeError: "Unable to find libseccomp"
-    _seccomp = None
-    _SECCOMP_IMPORT_ERROR = f"seccomp: cannot load libseccomp.so.2 ({_exc}); install libseccomp2"
+@functools.lru_cache(maxsize=1)
+def _load_seccomp() -> tuple[Any, str]:
+    """pyseccomp, or the reason it is unusable. Imported only where filters are built (the
+    runner, before it forks): its import runs ldconfig twice, ~16 ms the grader need not pay."""
+    try:
+        import pyseccomp
+    except ImportError:
+        return None, "seccomp: pyseccomp is not installed (pip install pyseccomp)"
+    except (OSError, RuntimeError) as exc:  # RuntimeError: "Unable to find libseccomp"
+        return None, f"seccomp: cannot load libseccomp.so.2 ({exc}); install libseccomp2"
+    return pyseccomp, ""
+
+
+# seccomp(2)'s number, to ask the kernel without loading libseccomp (probe); other
+# architectures ask pyseccomp.
+_SECCOMP_SYSCALL = {"x86_64": 317, "aarch64": 277}
 
 __all__ = [
     "Capabilities",
@@ -180,7 +187,7 @@ def probe() -> Capabilities:
             reasons.append("Landlock: built into the kernel but disabled (add it to lsm= at boot)")
         else:
             reasons.append(f"Landlock: kernel has no landlock syscall ({exc.strerror})")
-    seccomp_reason = _SECCOMP_IMPORT_ERROR or _probe_seccomp_kernel()
+    seccomp_reason = _probe_seccomp_userland() or _probe_seccomp_kernel()
     if seccomp_reason:
         reasons.append(seccomp_reason)
         # Gaps that seccomp would otherwise have covered (it denies socket() and foreign kill()).
@@ -191,12 +198,28 @@ def probe() -> Capabilities:
     return Capabilities(landlock_abi=abi, seccomp=not seccomp_reason, reasons=tuple(reasons))
 
 
+def _probe_seccomp_userland() -> str:
+    """Is pyseccomp installed and libseccomp loadable? Without importing pyseccomp."""
+    if importlib.util.find_spec("pyseccomp") is None:
+        return "seccomp: pyseccomp is not installed (pip install pyseccomp)"
+    try:
+        ctypes.CDLL("libseccomp.so.2")
+    except OSError as exc:
+        return f"seccomp: cannot load libseccomp.so.2 ({exc}); install libseccomp2"
+    return ""
+
+
 def _probe_seccomp_kernel() -> str:
     if _libc.prctl(_PR_GET_SECCOMP, 0, 0, 0, 0) < 0:
         return f"seccomp: kernel without CONFIG_SECCOMP ({os.strerror(ctypes.get_errno())})"
     # seccomp(SECCOMP_GET_ACTION_AVAIL, 0, &SECCOMP_RET_ERRNO): answers, installs nothing.
-    number = _seccomp.resolve_syscall(_seccomp.Arch.NATIVE, "seccomp")
-    action = ctypes.c_uint32(_seccomp.ERRNO(0))
+    number = _SECCOMP_SYSCALL.get(os.uname().machine)
+    if number is None:
+        seccomp, reason = _load_seccomp()
+        if seccomp is None:
+            return reason
+        number = seccomp.resolve_syscall(seccomp.Arch.NATIVE, "seccomp")
+    action = ctypes.c_uint32(0x00050000)  # SECCOMP_RET_ERRNO
     if _libc.syscall(ctypes.c_long(number), 2, 0, ctypes.byref(action)) != 0:
         return f"seccomp: filters unavailable ({os.strerror(ctypes.get_errno())})"
     return ""
@@ -418,9 +441,9 @@ _SECCOMP_MODE_FILTER = 2
 
 
 def _build_filter(pid: int) -> Any:
-    seccomp = _seccomp
+    seccomp, reason = _load_seccomp()
     if seccomp is None:
-        raise OSError(errno.ENOSYS, _SECCOMP_IMPORT_ERROR)
+        raise OSError(errno.ENOSYS, reason)
     filt = seccomp.SyscallFilter(seccomp.ALLOW)
     # Another arch's syscall (int 0x80, x32) would bypass the rules: kill the whole process.
     filt.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)

@@ -8,10 +8,6 @@ report writing overlap with running the next submissions.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,15 +15,22 @@ from typing import Any
 
 import numpy as np
 
-import grader
 from grader import isolation
 from grader.cases import Case
-from grader.cleanup import remove_tree
 from grader.errors import GraderError
+from grader.launch import RunnerProcess, start_runner
 from grader.spec import ArrayOutput, DictOutput, OutputSpec, PartSpec, ProblemSpec, TupleOutput
 from grader.wire import WireError, encode_array, encode_frame, read_frame, split_result
 
-__all__ = ["CallError", "PartRun", "SubmissionRun", "output_structure", "run_batch"]
+__all__ = [
+    "CallError",
+    "PartRun",
+    "RunnerProcess",
+    "SubmissionRun",
+    "output_structure",
+    "run_batch",
+    "start_runner",
+]
 
 MAX_RESULT_PAYLOAD = 64 << 20
 
@@ -130,13 +133,6 @@ def _part_calls(problems: Sequence[ProblemSpec]) -> list[dict[str, Any]]:
     return calls
 
 
-def _zygote_env() -> dict[str, str]:
-    env = isolation.minimal_env()
-    # The runner imports this very package; point it at the copy the grader runs from.
-    env["PYTHONPATH"] = str(Path(grader.__file__).resolve().parent.parent)
-    return env
-
-
 def run_batch(
     problems: Sequence[ProblemSpec],
     cases: Sequence[Sequence[Case]],
@@ -145,12 +141,17 @@ def run_batch(
     parallel: int,
     limits: isolation.Limits,
     capabilities: isolation.Capabilities,
+    runner: RunnerProcess | None = None,
 ) -> Iterator[tuple[int, SubmissionRun]]:
-    """Run every submission's parts on the cases; yield (index in sources, run) as each ends."""
+    """Run every submission's parts on the cases; yield (index in sources, run) as each ends.
+
+    Uses (and closes) ``runner`` when given one already started, else starts its own."""
+    runner = runner if runner is not None else RunnerProcess()
     calls = _part_calls(problems)
     n_cases = [len(cases[c["problem"]]) for c in calls]
     setup = {
         "t": "setup",
+        "root": runner.root,
         "parts": calls,
         "cases": [len(c) for c in cases],
         "jobs": [{"id": i, "source": str(Path(s).resolve())} for i, s in enumerate(sources)],
@@ -173,58 +174,37 @@ def run_batch(
                     stream.append(encode_frame({**base, **header}, payload))
                 else:
                     stream.append(encode_frame({**base, "value": value}))
-    with tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True) as root:
-        cwd = os.path.join(root, "runner")
-        os.mkdir(cwd)
-        stream[0] = encode_frame({**setup, "root": root})
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "grader.zygote"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            cwd=cwd,
-            env=_zygote_env(),
-        )
-        assert proc.stdin is not None and proc.stdout is not None
+    proc = runner.proc
+    assert proc.stdin is not None and proc.stdout is not None
+    collecting = {i: _Collect(n_cases) for i in range(len(sources))}
+    try:
         try:
             proc.stdin.write(b"".join(stream))
             proc.stdin.close()
         except BrokenPipeError:
             pass
-        collecting = {i: _Collect(n_cases) for i in range(len(sources))}
-        try:
-            while collecting:
-                try:
-                    frame = read_frame(proc.stdout, max_payload=MAX_RESULT_PAYLOAD)
-                except WireError as exc:
-                    raise GraderError(
-                        f"the sandbox runner sent unreadable output ({exc})"
-                    ) from None
-                if frame is None:
-                    code = proc.wait()
-                    raise GraderError(
-                        f"the sandbox runner stopped unexpectedly (exit code {code}) with "
-                        f"{len(collecting)} submission(s) left; see the messages above"
-                    )
-                header, payload = frame
-                job = header.get("job")
-                if job not in collecting:
-                    continue
-                done = _apply(collecting[job], header, payload)
-                if done is not None:
-                    del collecting[job]
-                    yield job, done
-        finally:
-            if collecting:  # stopped early (an error, or the caller stopped iterating)
-                proc.kill()
+        while collecting:
             try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-            proc.stdout.close()
-            # Before TemporaryDirectory's own rmtree, which a deep tree left by a killed
-            # runner would make raise RecursionError (see grader.cleanup).
-            remove_tree(root)
+                frame = read_frame(proc.stdout, max_payload=MAX_RESULT_PAYLOAD)
+            except WireError as exc:
+                raise GraderError(f"the sandbox runner sent unreadable output ({exc})") from None
+            if frame is None:
+                code = proc.wait()
+                raise GraderError(
+                    f"the sandbox runner stopped unexpectedly (exit code {code}) with "
+                    f"{len(collecting)} submission(s) left; see the messages above"
+                )
+            header, payload = frame
+            job = header.get("job")
+            if job not in collecting:
+                continue
+            done = _apply(collecting[job], header, payload)
+            if done is not None:
+                del collecting[job]
+                yield job, done
+    finally:
+        # Stopped early (an error, or the caller stopped iterating): kill; else let it exit.
+        runner.close(kill=bool(collecting))
 
 
 def _apply(c: _Collect, header: Mapping[str, Any], payload: bytes) -> SubmissionRun | None:

@@ -5,15 +5,12 @@ back into grading. ``write_reports`` dispatches on the ``--format`` names; batch
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from grader.errors import UsageError
-from grader.reports.gradebook import write_gradebook
-from grader.reports.gradescope import write_gradescope
-from grader.reports.junit import write_junit
-from grader.reports.markdown import write_markdown
-from grader.reports.native import write_json, write_yaml
 from grader.results import SubmissionResult
 
 __all__ = [
@@ -27,18 +24,25 @@ __all__ = [
 
 SCHEMA_FILE = Path(__file__).resolve().parent.parent / "report_schema.json"
 
-WRITERS: dict[str, Callable[[SubmissionResult, Path], Path]] = {
-    "json": write_json,
-    "yaml": write_yaml,
-    "gradescope": write_gradescope,
-    "junit": write_junit,
-    "markdown": write_markdown,
+# Format -> "module:function", imported when a format is first used: a run that writes
+# json and yaml does not pay for importing the XML, PNG and CSV writers.
+WRITERS: dict[str, str] = {
+    "json": "grader.reports.native:write_json",
+    "yaml": "grader.reports.native:write_yaml",
+    "gradescope": "grader.reports.gradescope:write_gradescope",
+    "junit": "grader.reports.junit:write_junit",
+    "markdown": "grader.reports.markdown:write_markdown",
 }
 
 # Written once per batch, from all its results.
-BATCH_WRITERS: dict[str, Callable[[Sequence[SubmissionResult], Path], list[Path]]] = {
-    "csv": write_gradebook,
+BATCH_WRITERS: dict[str, str] = {
+    "csv": "grader.reports.gradebook:write_gradebook",
 }
+
+
+def _writer(target: str) -> Callable[..., Any]:
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)  # cached by sys.modules
 
 
 def check_formats(formats: Sequence[str]) -> None:
@@ -53,7 +57,7 @@ def check_formats(formats: Sequence[str]) -> None:
 def write_reports(result: SubmissionResult, out: Path, formats: Sequence[str]) -> list[Path]:
     check_formats(formats)
     out.mkdir(parents=True, exist_ok=True)
-    return [WRITERS[f](result, out) for f in formats if f in WRITERS]
+    return [_writer(WRITERS[f])(result, out) for f in formats if f in WRITERS]
 
 
 def write_batch_reports(
@@ -65,4 +69,4 @@ def write_batch_reports(
     if not batch or not results:
         return []
     out.mkdir(parents=True, exist_ok=True)
-    return [path for f in batch for path in BATCH_WRITERS[f](results, out)]
+    return [path for f in batch for path in _writer(BATCH_WRITERS[f])(results, out)]
