@@ -215,16 +215,24 @@ class Runner:
         except BlockingIOError:
             return
         if not data:
-            child.eof = True
-            self.selector.unregister(child.fd)
-            os.close(child.fd)
-            return
+            self.close_pipe(child)
+        elif not self.feed(child, data):
+            self.kill(child, "corrupt")
+
+    def close_pipe(self, child: _Child) -> None:
+        child.eof = True
+        self.selector.unregister(child.fd)
+        os.close(child.fd)
+
+    def feed(self, child: _Child, data: bytes) -> bool:
+        """Handle the frames in ``data``; False when the bytes are corrupt or hostile."""
         try:
             for header, payload in child.reader.feed(data):
                 if not self.on_control(child, header):
                     self.on_frame(child, header, payload)
-        except (WireError, ValueError, TypeError, KeyError, RecursionError):  # hostile bytes
-            self.kill(child, "corrupt")
+        except (WireError, ValueError, TypeError, KeyError, RecursionError):
+            return False
+        return True
 
     def reap(self) -> None:
         for pid, child in list(self.active.items()):
@@ -252,20 +260,11 @@ class Runner:
                 data = os.read(child.fd, 1 << 16)
             except BlockingIOError:
                 # A grandchild may still hold the pipe open; the child itself is gone.
-                self.selector.unregister(child.fd)
-                os.close(child.fd)
-                child.eof = True
+                self.close_pipe(child)
                 return
             if not data:
-                self.selector.unregister(child.fd)
-                os.close(child.fd)
-                child.eof = True
-                return
-            try:
-                for header, payload in child.reader.feed(data):
-                    if not self.on_control(child, header):
-                        self.on_frame(child, header, payload)
-            except (WireError, ValueError, TypeError, KeyError, RecursionError):  # hostile bytes
+                self.close_pipe(child)
+            elif not self.feed(child, data):
                 child.killed = child.killed or "corrupt"
 
     def finish(self, child: _Child) -> None:
