@@ -6,6 +6,7 @@ reports. ``grade(...)`` in Python does exactly what the CLI does.
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import os
 import tempfile
@@ -30,7 +31,7 @@ from grader.reports import write_batch_reports, write_reports
 from grader.results import PartResult, SubmissionResult
 from grader.runner import SubmissionRun, run_batch
 from grader.scoring import PartTargets, prepare_targets, score_problem
-from grader.spec import AssignmentSpec, load_spec
+from grader.spec import SPEC_FILE, AssignmentSpec, load_spec
 
 __all__ = ["Submission", "find_submissions", "grade", "prepare"]
 
@@ -157,8 +158,12 @@ def score_run(
     )
 
 
-def error_result(prepared: Prepared, submission: Submission, message: str) -> SubmissionResult:
-    """The report written when a submission could not be graded: work is never lost."""
+def error_result(
+    spec: AssignmentSpec | None, seed: int | None, submission: Submission, message: str
+) -> SubmissionResult:
+    """The report written when a submission could not be graded: work is never lost. Without
+    a spec (it did not load) the report has no parts, only the reason."""
+    problems = spec.problems if spec is not None else ()
     parts = tuple(
         PartResult(
             problem=problem.name,
@@ -168,16 +173,16 @@ def error_result(prepared: Prepared, submission: Submission, message: str) -> Su
             status="crashed",
             feedback=f"{part.function}: not graded: {message}",
         )
-        for problem in prepared.spec.problems
+        for problem in problems
         for part in problem.parts
     )
     return SubmissionResult(
         submission=submission.name,
         source=str(submission.path),
-        assignment=prepared.spec.name,
-        seed=prepared.seed,
+        assignment=spec.name if spec is not None else "",
+        seed=seed if seed is not None else (spec.seed if spec is not None else 0),
         score=0.0,
-        max_score=prepared.spec.max_score,
+        max_score=spec.max_score if spec is not None else 0.0,
         parts=parts,
         status="error",
         error=message,
@@ -229,6 +234,27 @@ def grade(
             runner.close()
 
 
+def _report_spec_error(
+    assignment: str | Path,
+    submissions: Sequence[str | Path],
+    out: str | Path | None,
+    formats: Sequence[str],
+    message: str,
+) -> None:
+    """The spec did not load: each submission still gets a report saying so (never lost
+    work). Best effort: bad submission paths or an unwritable --out have their own errors."""
+    if out is None or not (Path(assignment) / SPEC_FILE).is_file():
+        return  # no spec at all is a usage mistake (a wrong path), not a broken spec
+    try:
+        subs = find_submissions(submissions)
+        name = Path(assignment).resolve().name or "assignment"  # the spec's name is unknown
+        for sub in subs:
+            result = dataclasses.replace(error_result(None, None, sub, message), assignment=name)
+            write_reports(result, Path(out), formats)
+    except (GraderError, OSError):
+        pass
+
+
 def _grade(
     assignment: str | Path | AssignmentSpec,
     submissions: Sequence[str | Path],
@@ -242,11 +268,15 @@ def _grade(
     on_result: Callable[[SubmissionResult], None] | None,
     runner: RunnerProcess | None,
 ) -> list[SubmissionResult]:
-    spec = (
-        assignment
-        if isinstance(assignment, AssignmentSpec)
-        else load_spec(assignment, reference=reference)
-    )
+    try:
+        spec = (
+            assignment
+            if isinstance(assignment, AssignmentSpec)
+            else load_spec(assignment, reference=reference)
+        )
+    except SpecError as exc:
+        _report_spec_error(assignment, submissions, out, formats, str(exc))
+        raise
     subs = find_submissions(submissions)
     if not subs:
         raise UsageError("no submissions given")
@@ -261,7 +291,6 @@ def _grade(
         raise GraderError(
             "--strict: refusing to grade without full isolation: " + "; ".join(capabilities.reasons)
         )
-    prepared = prepare(spec, seed)
     parallel = jobs if jobs is not None else (os.cpu_count() or 1)
     if parallel < 1:
         raise UsageError(f"--jobs must be at least 1, got {parallel}")
@@ -287,6 +316,14 @@ def _grade(
         if on_result is not None:
             on_result(result)
 
+    try:
+        prepared = prepare(spec, seed)
+    except UsageError:
+        raise
+    except GraderError as exc:  # the reference failed, or the cases cannot be drawn
+        for i, sub in enumerate(subs):
+            finish(i, error_result(spec, seed, sub, str(exc)))
+        raise
     scratch = tempfile.TemporaryDirectory(prefix="grader-intake-")
     try:
         # Zips are extracted and notebooks converted first; one that cannot be read gets its
@@ -294,7 +331,7 @@ def _grade(
         intakes = [stage([s.path], Path(scratch.name, str(i)), spec) for i, s in enumerate(subs)]
         for i, intake in enumerate(intakes):
             if intake.error is not None:
-                finish(i, error_result(prepared, subs[i], intake.error))
+                finish(i, error_result(spec, prepared.seed, subs[i], intake.error))
         runnable = [i for i, intake in enumerate(intakes) if intake.error is None]
         answers = _answer_grader(prepared, intakes)
         for k, run in (
@@ -317,7 +354,7 @@ def _grade(
     except GraderError as exc:
         for i, result in enumerate(results):
             if result is None:
-                finish(i, error_result(prepared, subs[i], str(exc)))
+                finish(i, error_result(spec, prepared.seed, subs[i], str(exc)))
         if out is not None:
             write_batch_reports([r for r in results if r is not None], Path(out), formats)
         raise

@@ -4,6 +4,7 @@ one line on stderr)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -467,4 +468,7 @@ def test_cli_reports_a_broken_spec_in_one_line_with_exit_code_2(
         "problems[0].parts[0].points: expected a number >= 0, got -1\n"
     )
     assert "Traceback" not in run.out + run.err
-    assert not (tmp_path / "out").exists()
+    if verb == "grade":  # never lost work: the submission still gets a report saying why
+        report = json.loads((tmp_path / "out" / "sub.json").read_text(encoding="utf-8"))
+        assert report["status"] == "error" and report["score"] == 0
+        assert "points: expected a number >= 0, got -1" in report["error"]
