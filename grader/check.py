@@ -33,6 +33,7 @@ from grader.cases import Case, build_cases, resolve_shape
 from grader.errors import UsageError
 from grader.graph import evaluate_graph, scalar_loss
 from grader.intake import mark_answered, stage
+from grader.launch import RunnerProcess
 from grader.numdiff import gradient
 from grader.results import PartResult
 from grader.runner import PartRun, run_batch
@@ -272,8 +273,26 @@ def check(
     *,
     reference: str | Path | None = None,
     seed: int | None = None,
+    runner: RunnerProcess | None = None,
 ) -> CheckReport:
-    """Run the public cases on the student's files and return what ``text()`` prints."""
+    """Run the public cases on the student's files and return what ``text()`` prints.
+
+    ``runner``: a sandbox runner started earlier (``grader.launch.start_runner``), so that its
+    start overlaps this work; it is closed when the check ends."""
+    try:
+        return _check(paths, reference=reference, seed=seed, runner=runner)
+    finally:
+        if runner is not None:
+            runner.close()
+
+
+def _check(
+    paths: Sequence[str | Path],
+    *,
+    reference: str | Path | None,
+    seed: int | None,
+    runner: RunnerProcess | None,
+) -> CheckReport:
     start = time.perf_counter()
     root, files = find_assignment(paths)
     full = load_spec(root, reference=reference)
@@ -318,6 +337,7 @@ def check(
                     parallel=1,
                     limits=isolation.Limits(),
                     capabilities=isolation.probe(),
+                    runner=runner,
                 )
             )
             expectations = future.result()

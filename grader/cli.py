@@ -274,9 +274,12 @@ def _ci(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from grader.launch import start_runner
+
+    runner = start_runner()  # first, as for grade: its start overlaps the imports below
     from grader.check import check
 
-    report = check(args.paths, reference=args.reference, seed=args.seed)
+    report = check(args.paths, reference=args.reference, seed=args.seed, runner=runner)
     try:
         "✓✗".encode(sys.stdout.encoding or "utf-8")
         symbols = ("✓", "✗", "?")
