@@ -44,17 +44,7 @@ def _output(
     w = _join(where, kind)
     if kind == "shape":
         r.keys(m, where, ("shape", "value_of", "gradient"))
-        value_of = m.get("value_of")
-        if value_of is not None and value_of not in node_names:
-            raise r.fail(
-                _join(where, "value_of"),
-                f"{value_of!r} is not a graph node (nodes: {', '.join(node_names) or 'none'})",
-            )
-        gradient = None
-        if "gradient" in m:
-            gradient = _gradient(
-                r, m["gradient"], _join(where, "gradient"), input_names, node_names
-            )
+        value_of, gradient = _declared(r, m, where, input_names, node_names)
         return ArrayOutput(_shape(r, value, w, dim_names), value_of=value_of, gradient=gradient)
     r.keys(m, where, (kind,))
     if kind == "tuple":
@@ -124,15 +114,7 @@ def _part(
                     _join(where, f"args[{k}]"),
                     f"{a!r} is not an input (inputs: {', '.join(input_names)})",
                 )
-    value_of = m.get("value_of")
-    if value_of is not None and value_of not in node_names:
-        raise r.fail(
-            _join(where, "value_of"),
-            f"{value_of!r} is not a graph node (nodes: {', '.join(node_names) or 'none'})",
-        )
-    gradient = None
-    if "gradient" in m:
-        gradient = _gradient(r, m["gradient"], _join(where, "gradient"), input_names, node_names)
+    value_of, gradient = _declared(r, m, where, input_names, node_names)
     return PartSpec(
         function=function,
         points=r.number(r.required(m, "points", where), _join(where, "points"), minimum=0),
@@ -364,6 +346,26 @@ def _check_links(r: _Reader, where: str, parts: Sequence[PartSpec], known: Seque
                         "use inputs, dimensions, graph nodes, the problem's array parts and "
                         "the functions in the README)",
                     )
+
+
+def _declared(
+    r: _Reader,
+    m: Mapping[str, Any],
+    where: str,
+    input_names: Sequence[str],
+    node_names: Sequence[str],
+) -> tuple[str | None, GradientSpec | None]:
+    """What a part or an output leaf declares it is: a graph node's value, or a gradient."""
+    value_of = m.get("value_of")
+    if value_of is not None and value_of not in node_names:
+        raise r.fail(
+            _join(where, "value_of"),
+            f"{value_of!r} is not a graph node (nodes: {', '.join(node_names) or 'none'})",
+        )
+    gradient = None
+    if "gradient" in m:
+        gradient = _gradient(r, m["gradient"], _join(where, "gradient"), input_names, node_names)
+    return value_of, gradient
 
 
 def _gradient(
