@@ -59,7 +59,6 @@ ANSWER_FILES = ("answers.yaml", "answers.yml")
 MAX_FILE_BYTES = 256 << 10
 MAX_ANSWER_CHARS = 2000
 MAX_EXPONENT_PRODUCT = 10_000
-SOURCE_NOTE = "answers.yaml"
 _EXPONENT = re.compile(r"\^\s*\{?\s*-?\s*(\d)")
 _BOXED = re.compile(r"\\boxed\s*\{")
 

@@ -8,7 +8,6 @@ from types import CodeType
 from typing import Any
 
 from grader.calls import STEP_KINDS, step_names
-from grader.graph import FUNCTIONS, compile_expression
 from grader.spec.model import (
     CREDIT_RULES,
     ArrayOutput,
@@ -20,7 +19,16 @@ from grader.spec.model import (
     TermSpec,
     TupleOutput,
 )
-from grader.spec.reader import _free_names, _join, _Reader, _shape, _tolerance, _unique
+from grader.spec.reader import (
+    _check_name,
+    _expression,
+    _free_names,
+    _join,
+    _Reader,
+    _shape,
+    _tolerance,
+    _unique,
+)
 
 
 def _output(
@@ -243,12 +251,8 @@ def _source(
     w = _join(where, kind)
     if kind != "expression":
         return kind, r.name(m[kind], w), None
-    raw = m[kind]
-    source = r.text(raw if not isinstance(raw, (int, float)) else str(raw), w)
-    try:
-        return kind, source, compile_expression(source, f"{r.file}:{w}")
-    except SyntaxError as exc:
-        raise r.fail(w, f"invalid expression {source!r}: {exc.msg}") from None
+    source, code = _expression(r, m[kind], w)
+    return kind, source, code
 
 
 def _terms(r: _Reader, raw: Any, where: str) -> tuple[TermSpec, ...]:
@@ -337,15 +341,16 @@ def _check_links(r: _Reader, where: str, parts: Sequence[PartSpec], known: Seque
             for used in _free_names(source):
                 if used in known and used in by_name:
                     raise r.fail(at, f"{used!r} is both a part and an input, dimension or node")
-                if used not in known and used not in FUNCTIONS and used not in arrays:
-                    hint = difflib.get_close_matches(used, [*known, *arrays, *FUNCTIONS], n=1)
-                    suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                    raise r.fail(
-                        at,
-                        f"unknown name {used!r} in {source!r}{suggestion} (an expression may "
-                        "use inputs, dimensions, graph nodes, the problem's array parts and "
-                        "the functions in the README)",
-                    )
+                _check_name(
+                    r,
+                    at,
+                    used,
+                    source,
+                    [*known, *arrays],
+                    "an expression may use "
+                    "inputs, dimensions, graph nodes, the problem's array parts and the "
+                    "functions in the README",
+                )
 
 
 def _declared(

@@ -7,10 +7,11 @@ from collections.abc import Mapping, Sequence
 from types import CodeType
 from typing import Any
 
-from grader.graph import FUNCTIONS, compile_expression
 from grader.spec.model import DISTRIBUTIONS, DimSpec, InputSpec, ProblemSpec
 from grader.spec.parts import _check_links, _part
 from grader.spec.reader import (
+    _check_name,
+    _expression,
     _free_names,
     _join,
     _modules,
@@ -243,20 +244,16 @@ def _graph(
         name = r.name(key, w)
         if name in names:
             raise r.fail(w, f"{name!r} is already an input, dimension or node")
-        source = r.text(value if not isinstance(value, (int, float)) else str(value), w)
-        try:
-            code = compile_expression(source, f"{r.file}:{w}")
-        except SyntaxError as exc:
-            raise r.fail(w, f"invalid expression {source!r}: {exc.msg}") from None
+        source, code = _expression(r, value, w)
         for used in _free_names(source):
-            if used not in names and used not in FUNCTIONS:
-                hint = difflib.get_close_matches(used, [*names, *FUNCTIONS], n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise r.fail(
-                    w,
-                    f"unknown name {used!r} in {source!r}{suggestion} (nodes may use "
-                    "inputs, dimensions, earlier nodes and the functions in the README)",
-                )
+            _check_name(
+                r,
+                w,
+                used,
+                source,
+                names,
+                "nodes may use inputs, dimensions, earlier nodes and the functions in the README",
+            )
         graph.append((name, source))
         compiled.append((name, code))
         names.append(name)
@@ -271,19 +268,17 @@ def _assume(
     compiled: list[CodeType] = []
     for k, value in enumerate(r.sequence(raw, where)):
         w = f"{where}[{k}]"
-        source = r.text(value, w)
-        try:
-            compiled.append(compile_expression(source, f"{r.file}:{w}"))
-        except SyntaxError as exc:
-            raise r.fail(w, f"invalid expression {source!r}: {exc.msg}") from None
+        source, code = _expression(r, r.text(value, w), w)
+        compiled.append(code)
         for used in _free_names(source):
-            if used not in known and used not in FUNCTIONS:
-                hint = difflib.get_close_matches(used, [*known, *FUNCTIONS], n=1)
-                suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
-                raise r.fail(
-                    w,
-                    f"unknown name {used!r} in {source!r}{suggestion} (a condition may use "
-                    "inputs, dimensions, graph nodes and the functions in the README)",
-                )
+            _check_name(
+                r,
+                w,
+                used,
+                source,
+                known,
+                "a condition may use inputs, dimensions, "
+                "graph nodes and the functions in the README",
+            )
         sources.append(source)
     return tuple(sources), tuple(compiled)

@@ -9,9 +9,11 @@ import keyword
 import math
 import re
 from collections.abc import Mapping, Sequence
+from types import CodeType
 from typing import Any
 
 from grader.errors import SpecError
+from grader.graph import FUNCTIONS, compile_expression
 from grader.spec.model import Tolerance
 
 # --------------------------------------------------------------------------- reading helpers
@@ -150,6 +152,25 @@ def _shape(r: _Reader, raw: Any, where: str, dim_names: Sequence[str]) -> tuple[
                 f" or a positive integer, got {_show(entry)}",
             )
     return tuple(out)
+
+
+def _expression(r: _Reader, raw: Any, where: str) -> tuple[str, CodeType]:
+    """A numpy expression of the spec (graph node, condition, term, misconception), compiled."""
+    source = r.text(raw if not isinstance(raw, (int, float)) else str(raw), where)
+    try:
+        return source, compile_expression(source, f"{r.file}:{where}")
+    except SyntaxError as exc:
+        raise r.fail(where, f"invalid expression {source!r}: {exc.msg}") from None
+
+
+def _check_name(
+    r: _Reader, where: str, used: str, source: str, allowed: Sequence[str], may_use: str
+) -> None:
+    """``used`` (read by ``source``) must be one of ``allowed`` or a graph function."""
+    if used not in allowed and used not in FUNCTIONS:
+        hint = difflib.get_close_matches(used, [*allowed, *FUNCTIONS], n=1)
+        suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
+        raise r.fail(where, f"unknown name {used!r} in {source!r}{suggestion} ({may_use})")
 
 
 def _free_names(source: str) -> list[str]:
