@@ -25,7 +25,6 @@ from grader.cases import Case
 from grader.errors import GraderError
 from grader.graph import evaluate_expression, evaluate_graph
 from grader.harness import flatten_output
-from grader.runner import output_structure
 from grader.spec import (
     ArrayOutput,
     AssignmentSpec,
@@ -33,6 +32,7 @@ from grader.spec import (
     PartSpec,
     ProblemSpec,
     TermSpec,
+    output_structure,
 )
 
 __all__ = [

@@ -19,7 +19,7 @@ from grader import isolation
 from grader.cases import Case
 from grader.errors import GraderError
 from grader.launch import RunnerProcess, start_runner
-from grader.spec import ArrayOutput, DictOutput, OutputSpec, PartSpec, ProblemSpec, TupleOutput
+from grader.spec import PartSpec, ProblemSpec, output_structure
 from grader.wire import WireError, encode_array, encode_frame, read_frame, split_result
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "PartRun",
     "RunnerProcess",
     "SubmissionRun",
-    "output_structure",
     "run_batch",
     "start_runner",
 ]
@@ -97,20 +96,6 @@ class _Collect:
             stderr=str(header.get("stderr", "")),
             fatal=header.get("fatal"),
         )
-
-
-def output_structure(output: OutputSpec) -> dict[str, Any]:
-    """The output spec as the JSON the harness walks (it needs no shapes: the grader checks)."""
-    if isinstance(output, ArrayOutput):
-        return {"k": "array"}
-    if isinstance(output, TupleOutput):
-        return {"k": "tuple", "items": [output_structure(o) for o in output.items]}
-    assert isinstance(output, DictOutput)
-    return {
-        "k": "dict",
-        "keys": [k for k, _ in output.items],
-        "items": [output_structure(o) for _, o in output.items],
-    }
 
 
 def _part_calls(problems: Sequence[ProblemSpec]) -> list[dict[str, Any]]:

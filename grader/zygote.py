@@ -280,11 +280,9 @@ class Runner:
             return
         unfinished = child.part
         if unfinished is None:
-            begun = child.done_parts | ({child.part} if child.part is not None else set())
-            remaining = [p for p in range(child.start, len(self.parts)) if p not in begun]
-            if remaining and (child.killed is not None or child.status is not None):
-                # The child died between parts (or before its first): blame the next part.
-                unfinished = remaining[0]
+            # The child died between parts (or before its first): blame the next part not done.
+            todo = range(child.start, len(self.parts))
+            unfinished = next((p for p in todo if p not in child.done_parts), None)
         if unfinished is None:
             self.complete(job)
             return

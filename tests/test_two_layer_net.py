@@ -38,9 +38,9 @@ from grader.harness import flatten_output
 from grader.notebook import notebook_text
 from grader.reference import compute_expected, load_reference_modules
 from grader.results import SubmissionResult
-from grader.runner import CallError, PartRun, output_structure
+from grader.runner import CallError, PartRun
 from grader.scoring import score_part
-from grader.spec import load_spec
+from grader.spec import load_spec, output_structure
 from tests.conftest import REPO, CliRun, run_cli, write_spec
 
 ASSIGNMENT = REPO / "assignments" / "two-layer-net"

@@ -33,6 +33,7 @@ from grader.spec.model import (
     Tolerance,
     TupleOutput,
     declared_leaves,
+    output_structure,
 )
 from grader.spec.problems import LATEX_GREEK
 
@@ -60,4 +61,5 @@ __all__ = [
     "TupleOutput",
     "declared_leaves",
     "load_spec",
+    "output_structure",
 ]

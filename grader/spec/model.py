@@ -197,3 +197,17 @@ def declared_leaves(part: PartSpec) -> list[tuple[str, ArrayOutput]]:
 
     walk(part.output, "")
     return out
+
+
+def output_structure(output: OutputSpec) -> dict[str, Any]:
+    """The output spec as the JSON the harness walks (it needs no shapes: the grader checks)."""
+    if isinstance(output, ArrayOutput):
+        return {"k": "array"}
+    if isinstance(output, TupleOutput):
+        return {"k": "tuple", "items": [output_structure(o) for o in output.items]}
+    assert isinstance(output, DictOutput)
+    return {
+        "k": "dict",
+        "keys": [k for k, _ in output.items],
+        "items": [output_structure(o) for _, o in output.items],
+    }
