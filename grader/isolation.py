@@ -23,6 +23,7 @@ from grader.seccomp import compile_seccomp
 
 __all__ = [
     "Capabilities",
+    "Confinement",
     "Limits",
     "apply_isolation",
     "compile_seccomp",
@@ -191,7 +192,94 @@ def apply_isolation(
     return tuple(active)
 
 
-def _apply_rlimits(limits: Limits) -> None:
+@dataclass(frozen=True, slots=True)
+class Confinement:
+    """What every child of a runner applies to itself, prepared once by the runner.
+
+    ``apply_isolation`` spends ~1.5 ms per child preparing as much as applying: resolving
+    paths, opening them, building ctypes structures, dropping 41 capabilities one call at a
+    time, each step touching (and so copying) pages shared with the runner. A runner calls
+    ``prepare`` before it forks; each child then calls ``apply`` with its workdir and makes
+    only the syscalls. Same layers, same rules, in the same order as ``apply_isolation``.
+    """
+
+    capabilities: Capabilities
+    rlimits: tuple[tuple[int, int], ...]
+    rules: tuple[tuple[int, int], ...]  # Landlock: (O_PATH fd held by the runner, rights)
+    seccomp_filter: seccomp.Filter | None
+
+    @classmethod
+    def prepare(
+        cls,
+        root: str,
+        *,
+        limits: Limits,
+        capabilities: Capabilities,
+        read_paths: Sequence[str] = (),
+    ) -> Confinement:
+        """For children whose workdirs are made in ``root``. Irreversible for the calling
+        process too: sets no_new_privs, locks root's securebits and empties the capability
+        bounding set (what exec could regain), which children inherit. None of them changes
+        what the caller itself can do, as long as it never execs."""
+        rules: list[tuple[int, int]] = []
+        if capabilities.landlock_abi:
+            root = os.path.realpath(root)
+            static = _static_rules(tuple(read_paths))
+            kept = [(path, access) for path, access in static if not _beneath(root, path)]
+            rules = landlock.open_rules(capabilities.landlock_abi, [*kept, _DEV_NULL])
+        program = compile_seccomp() if capabilities.seccomp else None
+        if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+            raise _errno_error("prctl(PR_SET_NO_NEW_PRIVS)")
+        _lock_capabilities()
+        return cls(
+            capabilities=capabilities,
+            rlimits=tuple(_rlimit_values(limits)),
+            rules=tuple(rules),
+            seccomp_filter=seccomp.Filter(program) if program is not None else None,
+        )
+
+    @property
+    def fds(self) -> tuple[int, ...]:
+        """Descriptors a child must keep open until ``apply``, which closes them."""
+        return tuple(fd for fd, _ in self.rules)
+
+    def apply(self, workdir: str) -> tuple[str, ...]:
+        """Irreversibly confine the calling process, a child just forked from the process that
+        called ``prepare`` (so single-threaded), with its workdir in that ``root``. Returns the
+        active layers, as ``apply_isolation`` does."""
+        # /tmp and ~ are out of reach now; keep tempfile and expanduser working inside.
+        os.environ["HOME"] = os.environ["TMPDIR"] = workdir
+        if "tempfile" in sys.modules:
+            sys.modules["tempfile"].tempdir = workdir
+        for which, value in self.rlimits:
+            resource.setrlimit(which, (value, value))
+        active = ["rlimits"]
+        abi = self.capabilities.landlock_abi
+        if abi:
+            ruleset = landlock.Ruleset(abi)
+            try:
+                for fd, access in self.rules:
+                    ruleset.add(fd, access)
+                fd = os.open(workdir, os.O_PATH | os.O_CLOEXEC | os.O_DIRECTORY)
+                try:
+                    ruleset.add(fd, _WORKDIR & landlock.handled_fs(abi), workdir)
+                finally:
+                    os.close(fd)
+                ruleset.restrict()
+            finally:
+                ruleset.close()
+            active.append("landlock")
+        for fd in self.fds:
+            os.close(fd)
+        if _clear_capabilities():
+            active.append("caps")
+        if self.seccomp_filter is not None:
+            self.seccomp_filter.load(os.getpid())
+            active.append("seccomp")
+        return tuple(active)
+
+
+def _rlimit_values(limits: Limits) -> list[tuple[int, int]]:
     wanted = [
         (resource.RLIMIT_AS, limits.memory_bytes),
         # soft = hard: SIGKILL at the limit (soft < hard sends SIGXCPU first, which can be caught)
@@ -202,10 +290,17 @@ def _apply_rlimits(limits: Limits) -> None:
     ]
     if os.geteuid() != 0:  # the kernel exempts root from NPROC; seccomp stops forks there
         wanted.append((resource.RLIMIT_NPROC, limits.processes))
+    values = []
     for which, value in wanted:
         _, hard = resource.getrlimit(which)
         if hard != resource.RLIM_INFINITY:
             value = min(value, hard)  # raising a hard limit needs CAP_SYS_RESOURCE
+        values.append((which, value))
+    return values
+
+
+def _apply_rlimits(limits: Limits) -> None:
+    for which, value in _rlimit_values(limits):
         resource.setrlimit(which, (value, value))
 
 
@@ -307,12 +402,22 @@ def _drop_capabilities() -> bool:
     """Drop every capability (and the bounding set, so exec cannot regain them). The child runs
     as the grader's uid, often root: with CAP_SYS_RESOURCE it could raise its rlimits again, with
     CAP_SYS_BOOT/MODULE/RAWIO/TIME harm the host. Returns False when there was nothing to drop."""
+    _lock_capabilities()
+    return _clear_capabilities()
+
+
+def _capabilities() -> tuple[_CapHeader, ctypes.Array[_CapData]]:
     header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3: two 32-bit words
     data = (_CapData * 2)()
     if _libc.capget(ctypes.byref(header), data) != 0:
         raise _errno_error("capget")
-    if os.geteuid() != 0 and not any(d.permitted or d.effective for d in data):
-        return False
+    return header, data
+
+
+def _lock_capabilities() -> None:
+    """What exec could regain, gone for good: root's securebits locked, the bounding set and
+    the ambient set emptied. Leaves the calling process's own capabilities as they are."""
+    _, data = _capabilities()
     if data[0].effective & (1 << _CAP_SETPCAP):
         if _libc.prctl(_PR_SET_SECUREBITS, _SECBITS_LOCKED_NOROOT, 0, 0, 0) != 0:
             raise _errno_error("prctl(PR_SET_SECUREBITS)")
@@ -322,6 +427,14 @@ def _drop_capabilities() -> bool:
                     break
                 raise _errno_error(f"prctl(PR_CAPBSET_DROP, {cap})")
     _libc.prctl(_PR_CAP_AMBIENT, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL; EINVAL before 4.3
+
+
+def _clear_capabilities() -> bool:
+    """Empty the effective, permitted and inheritable sets; False when they already were (and
+    the process is not root)."""
+    header, data = _capabilities()
+    if os.geteuid() != 0 and not any(d.permitted or d.effective or d.inheritable for d in data):
+        return False
     if _libc.capset(ctypes.byref(header), (_CapData * 2)()) != 0:
         raise _errno_error("capset")
     return True

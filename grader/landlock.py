@@ -18,8 +18,10 @@ from collections.abc import Iterable
 __all__ = [
     "ACCESS_FS",
     "FILE_RIGHTS",
+    "Ruleset",
     "abi_version",
     "handled_fs",
+    "open_rules",
     "restrict_self",
 ]
 
@@ -119,41 +121,78 @@ def handled_fs(abi: int) -> int:
     return rights
 
 
-def restrict_self(abi: int, rules: Iterable[tuple[str, int]]) -> None:
-    """Deny every filesystem right of `abi` except `rules` (path, rights beneath it); deny TCP
-    bind/connect (ABI >= 4); scope signals and abstract unix sockets to this domain (ABI >= 6).
-
-    Missing paths are skipped. Sets no_new_privs (required to self-restrict without
-    CAP_SYS_ADMIN). Raises OSError when the kernel refuses.
-    """
-    create, add_rule, restrict = _numbers()
+def open_rules(abi: int, rules: Iterable[tuple[str, int]]) -> list[tuple[int, int]]:
+    """Each rule's path opened ``O_PATH`` with the rights this ABI handles and the file type
+    allows: what ``Ruleset.add`` takes. Missing paths and rules left with no right are skipped.
+    The caller owns (and closes) the descriptors; a runner keeps them for all its children."""
     handled = handled_fs(abi)
-    attr = _RulesetAttr(handled, _NET_TCP if abi >= 4 else 0, _SCOPE_ALL if abi >= 6 else 0)
-    # Pass the struct size this ABI knows: older kernels reject a size with fields they lack.
-    size = 8 if abi < 4 else 16 if abi < 6 else 24
-    ruleset = _syscall(create, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+    opened = []
+    for path, access in rules:
+        try:
+            fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISDIR(os.fstat(fd).st_mode):
+            access &= FILE_RIGHTS
+        access &= handled
+        if access:
+            opened.append((fd, access))
+        else:
+            os.close(fd)
+    return opened
+
+
+class Ruleset:
+    """A Landlock ruleset being built: ``add`` rules, then ``restrict`` the calling thread.
+
+    Denies every filesystem right of `abi` but the rules added; denies TCP bind/connect
+    (ABI >= 4); scopes signals and abstract unix sockets to this domain (ABI >= 6)."""
+
+    def __init__(self, abi: int) -> None:
+        create, self._add_rule, self._restrict = _numbers()
+        attr = _RulesetAttr(
+            handled_fs(abi), _NET_TCP if abi >= 4 else 0, _SCOPE_ALL if abi >= 6 else 0
+        )
+        # Pass the struct size this ABI knows: older kernels reject a size with fields they lack.
+        size = 8 if abi < 4 else 16 if abi < 6 else 24
+        self.fd = _syscall(create, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0))
+
+    def add(self, fd: int, access: int, path: str = "") -> None:
+        """Allow ``access`` beneath the file or directory open at ``fd`` (see ``open_rules``)."""
+        beneath = _PathBeneathAttr(access, fd)
+        try:
+            _syscall(self._add_rule, self.fd, _RULE_PATH_BENEATH, ctypes.byref(beneath), 0)
+        except OSError as exc:
+            raise OSError(exc.errno, f"landlock_add_rule: {exc.strerror}", path) from None
+
+    def restrict(self) -> None:
+        """Sets no_new_privs (required to self-restrict without CAP_SYS_ADMIN), enforces the
+        ruleset on the calling thread and closes it. Raises OSError when the kernel refuses."""
+        try:
+            if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
+                err = ctypes.get_errno()
+                raise OSError(err, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(err)}")
+            _syscall(self._restrict, self.fd, ctypes.c_uint32(0))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def restrict_self(abi: int, rules: Iterable[tuple[str, int]]) -> None:
+    """Deny every filesystem right of `abi` except `rules` (path, rights beneath it); see
+    ``Ruleset``. Missing paths are skipped. Raises OSError when the kernel refuses."""
+    ruleset = Ruleset(abi)
     try:
         for path, access in rules:
-            try:
-                fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
-            except FileNotFoundError:
-                continue
-            try:
-                if not stat.S_ISDIR(os.fstat(fd).st_mode):
-                    access &= FILE_RIGHTS
-                access &= handled
-                if access:
-                    beneath = _PathBeneathAttr(access, fd)
-                    try:
-                        _syscall(add_rule, ruleset, _RULE_PATH_BENEATH, ctypes.byref(beneath), 0)
-                    except OSError as exc:
-                        msg = f"landlock_add_rule: {exc.strerror}"
-                        raise OSError(exc.errno, msg, path) from None
-            finally:
-                os.close(fd)
-        if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-            err = ctypes.get_errno()
-            raise OSError(err, f"prctl(PR_SET_NO_NEW_PRIVS): {os.strerror(err)}")
-        _syscall(restrict, ruleset, ctypes.c_uint32(0))
+            for fd, allowed in open_rules(abi, [(path, access)]):
+                try:
+                    ruleset.add(fd, allowed, path)
+                finally:
+                    os.close(fd)
+        ruleset.restrict()
     finally:
-        os.close(ruleset)
+        ruleset.close()

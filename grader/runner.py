@@ -113,6 +113,8 @@ def _part_calls(problems: Sequence[ProblemSpec]) -> list[dict[str, Any]]:
                     "stub_modules": list(problem.stub_modules),
                     "output": output_structure(part.output),
                     "time_limit": part.time_limit,
+                    # Cases [0, public) are public: only theirs show a traceback.
+                    "public": problem.cases,
                 }
             )
     return calls

@@ -17,7 +17,7 @@ import struct
 import tempfile
 from typing import Any
 
-__all__ = ["apply_filter", "compile_seccomp", "unavailable_reason"]
+__all__ = ["Filter", "apply_filter", "compile_seccomp", "unavailable_reason"]
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _PR_GET_SECCOMP = 21
@@ -197,20 +197,28 @@ class _SockFprog(ctypes.Structure):
     _fields_ = (("len", ctypes.c_ushort), ("filter", ctypes.c_void_p))
 
 
-def _load_program(program: bytes, pid: int) -> None:
-    patched = bytearray(program)
-    for index, k in enumerate(_constants(program)):
-        if k == _PID_PLACEHOLDER:
-            struct.pack_into("=I", patched, index * 8 + 4, pid)
-    buffer = ctypes.create_string_buffer(bytes(patched), len(patched))
-    fprog = _SockFprog(len(patched) // 8, ctypes.cast(buffer, ctypes.c_void_p))
-    if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
-        raise _errno_error("prctl(PR_SET_SECCOMP)")
+class Filter:
+    """A program from ``compile_seccomp`` made ready to load: the runner builds one before it
+    forks, and each child patches its pid into the (inherited) buffer and loads it."""
+
+    def __init__(self, program: bytes) -> None:
+        self._buffer = ctypes.create_string_buffer(program, len(program))
+        self._slots = [
+            index * 8 + 4 for index, k in enumerate(_constants(program)) if k == _PID_PLACEHOLDER
+        ]
+        self._fprog = _SockFprog(len(program) // 8, ctypes.cast(self._buffer, ctypes.c_void_p))
+
+    def load(self, pid: int) -> None:
+        """Confine the calling (single-threaded) process ``pid``, irreversibly."""
+        for offset in self._slots:
+            struct.pack_into("=I", self._buffer, offset, pid)
+        if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(self._fprog), 0, 0):
+            raise _errno_error("prctl(PR_SET_SECCOMP)")
 
 
 def _apply_seccomp(program: bytes | None = None) -> None:
     """Default allow, deny the syscalls above. Existing fds (the result pipe) keep working."""
     if program is not None:
-        _load_program(program, os.getpid())
+        Filter(program).load(os.getpid())
     else:
         _build_filter(os.getpid()).load()

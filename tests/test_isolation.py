@@ -32,6 +32,7 @@ import pytest
 from grader import isolation
 from grader.isolation import (
     Capabilities,
+    Confinement,
     Limits,
     apply_isolation,
     compile_seccomp,
@@ -82,9 +83,12 @@ def run_isolated(
     before: Callable[[], object] | None = None,
     timeout: float = 10.0,
     seccomp_program: bytes | None = None,
+    prepared: bool = False,
 ) -> Outcome:
     """Fork; the child (like the harness: own session, cwd = workdir) isolates itself, runs
-    `action(workdir)` and reports over a pipe. Exceptions from apply_isolation are reported too."""
+    `action(workdir)` and reports over a pipe. Exceptions from apply_isolation are reported too.
+    ``prepared``: the runner's way, ``Confinement.prepare`` then ``apply`` (both in the child:
+    prepare changes the process that calls it)."""
     workdir = tmp_path / "work"
     workdir.mkdir(exist_ok=True)
     read_fd, write_fd = os.pipe()
@@ -99,13 +103,19 @@ def run_isolated(
                 before()
             report: dict[str, Any] = {}
             try:
-                layers = apply_isolation(
-                    str(workdir),
-                    limits=limits,
-                    capabilities=capabilities,
-                    read_paths=read_paths,
-                    seccomp_program=seccomp_program,
-                )
+                if prepared:
+                    confinement = Confinement.prepare(
+                        str(tmp_path), limits=limits, capabilities=capabilities
+                    )
+                    layers = confinement.apply(str(workdir))
+                else:
+                    layers = apply_isolation(
+                        str(workdir),
+                        limits=limits,
+                        capabilities=capabilities,
+                        read_paths=read_paths,
+                        seccomp_program=seccomp_program,
+                    )
                 report["layers"] = list(layers)
                 report["value"] = action(str(workdir))
             except BaseException as exc:
@@ -544,3 +554,63 @@ def test_precompiled_filter_keeps_numpy_and_threads_working(tmp_path: Path) -> N
     )
     assert outcome.error is None, outcome.message
     assert outcome.value == [3.0, 3.0, 3.0, 3.0, 1.0]
+
+
+# --- the prepared confinement (the runner prepares once, each child applies) -----------------
+
+
+def _open_descriptors() -> set[int]:
+    open_now = set()
+    for fd in range(256):  # /proc is out of reach once confined: probe instead
+        try:
+            os.fstat(fd)
+        except OSError:
+            continue
+        open_now.add(fd)
+    return open_now
+
+
+_FDS: set[int] = set()
+
+
+def _remember_descriptors() -> None:
+    _FDS.update(_open_descriptors())
+
+
+def _new_descriptors(wd: str) -> list[int]:
+    """Descriptors open now that were not before the confinement was prepared."""
+    return sorted(_open_descriptors() - _FDS)
+
+
+PREPARED_DENIES = {
+    "read-secret": lambda wd: Path(wd).parent.joinpath("instructor-secret.txt").read_text(),
+    "write-tmp": lambda wd: Path(f"/tmp/grader-isolation-test-{os.getpid()}").write_text("x"),
+    **SOCKETS,
+    "kill-parent": lambda wd: os.kill(os.getppid(), 0),
+    **PROCESS_ACTIONS,
+}
+
+
+def test_prepared_confinement_reports_the_same_layers(tmp_path: Path) -> None:
+    outcome = run_isolated(lambda wd: None, tmp_path, prepared=True)
+    assert outcome.error is None, outcome
+    assert outcome.layers == expected_layers(CAPS)
+
+
+@pytest.mark.parametrize("action", PREPARED_DENIES.values(), ids=PREPARED_DENIES.keys())
+def test_prepared_confinement_denies_the_same(tmp_path: Path, action: Callable[[str], Any]) -> None:
+    require(landlock_abi=1, seccomp=True)
+    (tmp_path / "instructor-secret.txt").write_text("ANSWER = 42\n")
+    outcome = run_isolated(action, tmp_path, prepared=True)
+    forks = action in PROCESS_ACTIONS.values()
+    assert_denied(outcome, *(("BlockingIOError",) if forks else ()))
+    assert not list(Path("/tmp").glob(f"grader-isolation-test-{os.getpid()}"))
+
+
+def test_prepared_confinement_closes_its_descriptors(tmp_path: Path) -> None:
+    """The Landlock rules travel to the child as open O_PATH descriptors; none stays open for
+    student code to use."""
+    require(landlock_abi=1)
+    outcome = run_isolated(_new_descriptors, tmp_path, prepared=True, before=_remember_descriptors)
+    assert outcome.error is None, outcome
+    assert outcome.value == [], outcome.value

@@ -123,24 +123,29 @@ _SCALARS: dict[str, str] = {}
 
 
 def _scalar(value: Any) -> str:
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         cached = _SCALARS.get(value)
         if cached is None:
             cached = _string(value)
             if len(_SCALARS) < 10_000:  # keys and statuses repeat in every report
                 _SCALARS[value] = cached
         return cached
+    if kind is float:
+        text = repr(value)
+        if "e" in text and "." not in text:  # YAML 1.1 floats need a dot: 1.0e-06
+            text = text.replace("e", ".0e")
+        return text
+    if kind is int:
+        return str(value)
     if value is None:
         return "null"
     if value is True or value is False:
         return "true" if value else "false"
     if isinstance(value, int):
-        return str(value)
+        return str(int(value))
     if isinstance(value, float):
-        text = repr(value)
-        if "e" in text and "." not in text:  # YAML 1.1 floats need a dot: 1.0e-06
-            text = text.replace("e", ".0e")
-        return text
+        return _scalar(float(value))
     return _string(str(value))
 
 
@@ -203,65 +208,68 @@ def _inline(value: Any, indent: int) -> str:
     return _scalar(value)
 
 
-def _flat(value: Any, depth: int = 0) -> bool:
-    """Cheap test before rendering: a dict or list of scalars, or of such small dicts/lists."""
-    items = value.values() if isinstance(value, dict) else value
-    if len(items) > 12:
-        return False
-    return not any(
-        isinstance(item, (dict, list)) and (depth > 0 or not _flat(item, depth + 1))
-        for item in items
-    )
+# Flow style ({a: 1, b: x} or [1, 2]) for a small dict or list of one-line scalars; a dict's
+# values may also be such small dicts or lists of scalars (a case's dims). Longer than
+# _FLOW_WIDTH, or anything else: block style.
+_FLOW_ITEMS = 12
+_FLOW_WIDTH = 160
 
 
-def _flow(value: Any) -> str | None:
-    """A small dict or list of one-line scalars in flow style ({a: 1, b: x}), else None."""
-    if not _flat(value):
+def _flow(value: dict[Any, Any] | list[Any], nested: bool = False) -> str | None:
+    """``value`` in flow style, or None when it needs block style. One pass, bails out early:
+    this runs for every case of every part of every report."""
+    if len(value) > _FLOW_ITEMS:
         return None
-    if isinstance(value, dict):
-        parts = []
+    items = []
+    if type(value) is dict:
         for key, item in value.items():
-            inner = _flow(item) if isinstance(item, (dict, list)) else _flow_scalar(item)
-            if inner is None:
+            kind = type(item)
+            if kind is dict or kind is list:
+                if nested:
+                    return None
+                text = _flow(item, True)
+                if text is None:
+                    return None
+            elif kind is str and "\n" in item:
                 return None
-            parts.append(f"{_scalar(str(key))}: {inner}")
-        return "{" + ", ".join(parts) + "}"
-    if isinstance(value, list):
-        items = [_flow_scalar(item) for item in value]
-        return None if None in items else "[" + ", ".join(items) + "]"  # type: ignore[arg-type]
-    return None
-
-
-def _flow_scalar(value: Any) -> str | None:
-    if isinstance(value, (dict, list)):
-        return None
-    if isinstance(value, str) and "\n" in value:
-        return None
-    return _scalar(value)
+            else:
+                text = _scalar(item)
+            items.append(f"{_scalar(str(key))}: {text}")
+        return "{" + ", ".join(items) + "}"
+    for item in value:
+        kind = type(item)
+        if kind is dict or kind is list or (kind is str and "\n" in item):
+            return None
+        items.append(_scalar(item))
+    return "[" + ", ".join(items) + "]"
 
 
 def _emit(value: Any, indent: int, lines: list[str], prefix: str) -> None:
     """Emit a dict or list whose first line starts with ``prefix``, the rest at ``indent``."""
     pad = " " * indent
-    if isinstance(value, dict):
+    if type(value) is dict:
         for k, (key, item) in enumerate(value.items()):
             head = f"{prefix if k == 0 else pad}{_scalar(str(key))}:"
-            flow = _flow(item) if isinstance(item, (dict, list)) and item else None
-            if flow is not None and len(flow) <= 160:
-                lines.append(f"{head} {flow}")
-            elif isinstance(item, (dict, list)) and item:
-                lines.append(head)
-                _emit(item, indent + 2, lines, " " * (indent + 2))
+            kind = type(item)
+            if (kind is dict or kind is list) and item:
+                flow = _flow(item)
+                if flow is not None and len(flow) <= _FLOW_WIDTH:
+                    lines.append(f"{head} {flow}")
+                else:
+                    lines.append(head)
+                    _emit(item, indent + 2, lines, " " * (indent + 2))
             else:
                 lines.append(f"{head} {_inline(item, indent)}")
         return
     for k, item in enumerate(value):
         head = f"{prefix if k == 0 else pad}- "
-        flow = _flow(item) if isinstance(item, (dict, list)) and item else None
-        if flow is not None and len(flow) <= 160:
-            lines.append(head + flow)
-        elif isinstance(item, (dict, list)) and item:
-            _emit(item, indent + 2, lines, head)
+        kind = type(item)
+        if (kind is dict or kind is list) and item:
+            flow = _flow(item)
+            if flow is not None and len(flow) <= _FLOW_WIDTH:
+                lines.append(head + flow)
+            else:
+                _emit(item, indent + 2, lines, head)
         else:
             lines.append(head + _inline(item, indent))
 
