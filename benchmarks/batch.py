@@ -31,7 +31,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from machine import ASSIGNMENT, EXAMPLES, REPO, describe, load_now, median
+from machine import ASSIGNMENT, EXAMPLES, REPO, describe, load_now, measured_env, median
 
 # A class: mostly right, the classic mistakes, a few untouched stubs. crash.py is left out on
 # purpose: its grad_W never returns, so every copy would wait out the 5 s time limit; a
@@ -160,7 +160,9 @@ def grade_once(subs: list[Path], out: Path, jobs: str, work: Path) -> Run:
     peak = [0]
     stop = threading.Event()
     start = time.perf_counter()
-    proc = subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        command, cwd=REPO, stderr=subprocess.PIPE, text=True, env=measured_env()
+    )
     watcher = threading.Thread(target=_watch_runner, args=(proc.pid, stop, peak), daemon=True)
     watcher.start()
     _, err = proc.communicate()

@@ -57,6 +57,16 @@ def median(values: Sequence[float]) -> float:
     return statistics.median(values)
 
 
+def measured_env() -> dict[str, str]:
+    """The environment of the measured commands: this one without PYTHONDONTWRITEBYTECODE,
+    which some machines set (this sandbox does). With it, every run would compile the
+    grader's modules again, while numpy's come compiled by pip: a normal installation has
+    its .pyc files (pip writes them; the warm-up run writes an editable install's)."""
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
+
+
 def grader_command() -> list[str]:
     """The installed `grader` entry point next to this interpreter, else `python -m`."""
     script = Path(sys.executable).with_name("grader")

@@ -20,7 +20,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from machine import ASSIGNMENT, EXAMPLES, REPO, describe, grader_command, load_now, median
+from machine import (
+    ASSIGNMENT,
+    EXAMPLES,
+    REPO,
+    describe,
+    grader_command,
+    load_now,
+    measured_env,
+    median,
+)
 
 TARGET_RATIO = 3.0
 
@@ -29,7 +38,7 @@ def timed(command: list[str]) -> tuple[float, float]:
     """Wall seconds and CPU seconds (user + sys, the process and all its descendants)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, env=measured_env())
     seconds = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:

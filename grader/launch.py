@@ -25,6 +25,10 @@ def _zygote_env() -> dict[str, str]:
     env = isolation.minimal_env()
     # The runner imports this very package; point it at the copy the grader runs from.
     env["PYTHONPATH"] = str(Path(grader.__file__).resolve().parent.parent)
+    if not sys.dont_write_bytecode:
+        # The runner may cache its own modules' bytecode like any program (it turns that off
+        # before it forks: nothing is ever written into a submission's copy).
+        del env["PYTHONDONTWRITEBYTECODE"]
     return env
 
 

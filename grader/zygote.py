@@ -111,9 +111,10 @@ class Runner:
         # The grader made this folder and removes it, even if this process is killed.
         self.root = Path(setup["root"])
         # Children inherit the environment: from scratch (the grader started this process
-        # with it, plus PYTHONPATH, read by now).
+        # with it, plus PYTHONPATH, read by now). Nor do they write bytecode caches.
         os.environ.clear()
         os.environ.update(isolation.minimal_env())
+        sys.dont_write_bytecode = True
         # Done once here, not in every child: the seccomp program compiled (~2 ms), the
         # Landlock rules opened, the cleaned sys.path computed.
         self.confinement = isolation.Confinement.prepare(
