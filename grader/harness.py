@@ -3,18 +3,17 @@
 The child is forked from the sandbox runner (``grader.zygote``) and never returns. Before any
 student code runs it: moves into its own process group, points stdin/stdout/stderr at files
 in its private working directory, closes every other inherited descriptor but the result
-pipe, copies the submission in, cleans the environment and ``sys.path``, and confines itself
-(``grader.isolation``). Results go out as frames (``grader.wire``): raw float64 bytes, never
-pickle. The child's word is believed for nothing but the numbers it returns for each call.
+pipe, copies the submission in, cleans ``sys.path`` (all three: ``grader.child_setup``) and
+confines itself (``grader.isolation``). Results go out as frames (``grader.wire``): raw
+float64 bytes, never pickle. The child's word is believed for nothing but the numbers it
+returns for each call.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import importlib.util
 import os
-import resource
 import sys
 import traceback
 import types
@@ -24,19 +23,17 @@ from typing import Any
 
 import numpy as np
 
-from grader import isolation
+from grader import child_setup, isolation
 from grader.calls import CallChainError, run_call
 from grader.wire import encode_array, encode_frame
 
-__all__ = ["child_main", "copy_submission", "flatten_output"]
+__all__ = ["child_main", "flatten_output"]
 
 # A result larger than this many elements is refused in the child: a student returning a
 # 10^9-element array must not make the grader allocate it.
 MAX_ELEMENTS = 4_000_000
 MAX_MESSAGE = 4000
 MAX_TRACEBACK = 6000
-MAX_COPY_FILES = 2000
-MAX_COPY_BYTES = 64 << 20
 EXIT_FATAL = 3
 
 
@@ -49,116 +46,6 @@ class _Output:
         while data:
             written = os.write(self.fd, data)
             data = data[written:]
-
-
-def _copy_file(source: str, target: str) -> None:
-    """shutil.copyfile without its checks and file objects (this runs in every child)."""
-    src = os.open(source, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        dst = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-        try:
-            while os.sendfile(dst, src, None, 1 << 24):
-                pass
-        finally:
-            os.close(dst)
-    finally:
-        os.close(src)
-
-
-def copy_submission(source: Path, workdir: Path) -> None:
-    """Copy a submission file or folder into workdir: no symlinks, no hidden files or caches,
-    bounded size and count. os.scandir, not pathlib: this runs once per submission."""
-    if source.is_file():
-        _copy_file(str(source), os.path.join(workdir, source.name))
-        return
-    budget = [MAX_COPY_FILES, MAX_COPY_BYTES]
-
-    def copy_dir(src: str, dst: str) -> None:
-        with os.scandir(src) as entries:
-            for entry in entries:
-                if entry.name.startswith(".") or entry.name == "__pycache__":
-                    continue
-                if entry.is_symlink():
-                    continue
-                target = os.path.join(dst, entry.name)
-                if entry.is_dir():
-                    os.mkdir(target)
-                    copy_dir(entry.path, target)
-                elif entry.is_file():
-                    budget[0] -= 1
-                    budget[1] -= entry.stat().st_size
-                    if budget[0] < 0 or budget[1] < 0:
-                        raise OSError(
-                            f"submission is larger than {MAX_COPY_FILES} files or "
-                            f"{MAX_COPY_BYTES >> 20} MiB"
-                        )
-                    _copy_file(entry.path, target)
-
-    copy_dir(str(source), str(workdir))
-
-
-def _redirect_fds(workdir: str, keep: Sequence[int]) -> None:
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    for fd, name in ((1, ".stdout"), (2, ".stderr")):
-        handle = os.open(f"{workdir}/{name}", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.dup2(handle, fd)
-        os.close(handle)
-    # Everything else inherited from the runner (its pipes to the grader above all) goes.
-    low = 3
-    for fd in sorted(keep):
-        os.closerange(low, fd)
-        low = fd + 1
-    os.closerange(low, max(65536, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
-
-
-def _clean_sys_path(workdir: str) -> None:
-    """Keep the interpreter's own directories; drop the grader's checkout and the cwd."""
-    sys.path[:] = [workdir, *_interpreter_paths()]
-    if len(sys.path_importer_cache) > _pruned[0]:
-        _prune_import_finders()  # the runner imported from elsewhere since ``warm_up``
-
-
-# Import finders cache their directory's listing: one for the grader's checkout would tell the
-# student what it holds (``import solutions`` finding a folder Landlock hides).
-_pruned = [0]
-
-
-def _prune_import_finders() -> None:
-    """Forget the finders of directories outside the interpreter's own. In the runner: freeing
-    them in every child would copy the pages they sit on."""
-    roots = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)]
-    for entry in list(sys.path_importer_cache):
-        path = os.path.realpath(entry)
-        if not any(path == root or path.startswith(root + os.sep) for root in roots):
-            del sys.path_importer_cache[entry]
-    _pruned[0] = len(sys.path_importer_cache)
-
-
-@functools.lru_cache(maxsize=1)
-def _interpreter_paths() -> tuple[str, ...]:
-    """sys.path entries under the interpreter's prefixes (computed once: the runner warms this
-    before forking, see ``warm_up``)."""
-    roots = {
-        Path(sys.base_prefix).resolve(),
-        Path(sys.prefix).resolve(),
-        Path(sys.exec_prefix).resolve(),
-    }
-    keep = []
-    for entry in sys.path:
-        if not entry:
-            continue
-        resolved = Path(entry).resolve()
-        if any(resolved == root or root in resolved.parents for root in roots):
-            keep.append(entry)
-    return tuple(keep)
-
-
-def warm_up() -> None:
-    """Do once in the runner, right before it forks, what every child would otherwise repeat."""
-    _interpreter_paths()
-    _prune_import_finders()
 
 
 def _trim_traceback(exc: BaseException, workdir: Path) -> str:
@@ -487,12 +374,12 @@ def child_main(
     try:
         os.setsid()
         where = workdir.as_posix()
-        _redirect_fds(where, [result_fd, *confinement.fds])
+        child_setup.redirect_fds(where, [result_fd, *confinement.fds])
         out = _Output(result_fd)
         try:
-            copy_submission(source, workdir)
+            child_setup.copy_submission(source, workdir)
             os.chdir(where)
-            _clean_sys_path(where)
+            child_setup.clean_sys_path(where)
             layers = confinement.apply(where)
         except BaseException as exc:
             out.send({"t": "fatal", "message": f"the sandbox could not start: {_message(exc)}"})

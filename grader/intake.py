@@ -24,7 +24,7 @@ from pathlib import Path
 
 from grader.answers import AnswerGrader, AnswerSheet, apply_answers, find_answers, read_answers
 from grader.archive import ArchiveError, extract_zip
-from grader.harness import copy_submission
+from grader.child_setup import copy_submission
 from grader.notebook import NotebookError, convert_notebook, warnings_from_stderr
 from grader.results import PartResult, SubmissionResult
 from grader.runner import SubmissionRun

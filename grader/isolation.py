@@ -1,9 +1,11 @@
 """Confine a forked child before it runs student code: rlimits, Landlock, capabilities, seccomp.
 
-A leaf module: stdlib, `grader.landlock` (ctypes) and, if installed, `pyseccomp`. The trusted
-parent calls `probe()` once; each freshly forked child calls `apply_isolation()` and then imports
-the submission. Measured on this machine kind (kernel 6.18, root, Landlock ABI 7, seccomp on):
-see shared/notes/sandbox-measurements.md; the numbers quoted in comments come from there.
+Stdlib, `grader.landlock`, `grader.capabilities`, `grader.seccomp` (ctypes; `pyseccomp` if
+installed) and nothing else of the grader. The trusted parent calls `probe()` once. The runner
+prepares a `Confinement` before it forks and each child applies it before it imports the
+submission; `apply_isolation()` does both at once in the calling process.
+Measured on this machine kind (kernel 6.18, root, Landlock ABI 7, seccomp on): see
+shared/notes/sandbox-measurements.md; the numbers quoted in comments come from there.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 
+from grader import capabilities as linux_caps
 from grader import landlock, seccomp
 from grader.seccomp import compile_seccomp
 
@@ -68,9 +71,6 @@ _DEV_NULL = (
     sum(landlock.ACCESS_FS[n] for n in ("READ_FILE", "WRITE_FILE", "TRUNCATE")),
 )
 _PR_GET_SECCOMP, _PR_SET_NO_NEW_PRIVS = 21, 38
-_PR_CAPBSET_DROP, _PR_SET_SECUREBITS, _PR_CAP_AMBIENT = 24, 28, 47
-_SECBITS_LOCKED_NOROOT = 0x2F  # NOROOT, NO_SETUID_FIXUP and KEEP_CAPS off, all three locked
-_CAP_SETPCAP = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +184,8 @@ def apply_isolation(
     if capabilities.landlock_abi:
         landlock.restrict_self(capabilities.landlock_abi, rules)
         active.append("landlock")
-    if _drop_capabilities():
+    linux_caps.lock()
+    if linux_caps.clear():
         active.append("caps")
     if capabilities.seccomp:
         seccomp.apply_filter(seccomp_program)
@@ -230,7 +231,7 @@ class Confinement:
         program = compile_seccomp() if capabilities.seccomp else None
         if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise _errno_error("prctl(PR_SET_NO_NEW_PRIVS)")
-        _lock_capabilities()
+        linux_caps.lock()
         return cls(
             capabilities=capabilities,
             rlimits=tuple(_rlimit_values(limits)),
@@ -271,7 +272,7 @@ class Confinement:
             active.append("landlock")
         for fd in self.fds:
             os.close(fd)
-        if _clear_capabilities():
+        if linux_caps.clear():
             active.append("caps")
         if self.seccomp_filter is not None:
             self.seccomp_filter.load(os.getpid())
@@ -384,60 +385,6 @@ def _require_single_thread() -> None:
         return
     if count != 1:
         raise OSError(errno.EBUSY, f"apply_isolation needs a single thread, found {count}")
-
-
-class _CapHeader(ctypes.Structure):
-    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
-
-
-class _CapData(ctypes.Structure):
-    _fields_ = [
-        ("effective", ctypes.c_uint32),
-        ("permitted", ctypes.c_uint32),
-        ("inheritable", ctypes.c_uint32),
-    ]
-
-
-def _drop_capabilities() -> bool:
-    """Drop every capability (and the bounding set, so exec cannot regain them). The child runs
-    as the grader's uid, often root: with CAP_SYS_RESOURCE it could raise its rlimits again, with
-    CAP_SYS_BOOT/MODULE/RAWIO/TIME harm the host. Returns False when there was nothing to drop."""
-    _lock_capabilities()
-    return _clear_capabilities()
-
-
-def _capabilities() -> tuple[_CapHeader, ctypes.Array[_CapData]]:
-    header = _CapHeader(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3: two 32-bit words
-    data = (_CapData * 2)()
-    if _libc.capget(ctypes.byref(header), data) != 0:
-        raise _errno_error("capget")
-    return header, data
-
-
-def _lock_capabilities() -> None:
-    """What exec could regain, gone for good: root's securebits locked, the bounding set and
-    the ambient set emptied. Leaves the calling process's own capabilities as they are."""
-    _, data = _capabilities()
-    if data[0].effective & (1 << _CAP_SETPCAP):
-        if _libc.prctl(_PR_SET_SECUREBITS, _SECBITS_LOCKED_NOROOT, 0, 0, 0) != 0:
-            raise _errno_error("prctl(PR_SET_SECUREBITS)")
-        for cap in range(64):
-            if _libc.prctl(_PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
-                if ctypes.get_errno() == errno.EINVAL:  # past CAP_LAST_CAP
-                    break
-                raise _errno_error(f"prctl(PR_CAPBSET_DROP, {cap})")
-    _libc.prctl(_PR_CAP_AMBIENT, 4, 0, 0, 0)  # PR_CAP_AMBIENT_CLEAR_ALL; EINVAL before 4.3
-
-
-def _clear_capabilities() -> bool:
-    """Empty the effective, permitted and inheritable sets; False when they already were (and
-    the process is not root)."""
-    header, data = _capabilities()
-    if os.geteuid() != 0 and not any(d.permitted or d.effective or d.inheritable for d in data):
-        return False
-    if _libc.capset(ctypes.byref(header), (_CapData * 2)()) != 0:
-        raise _errno_error("capset")
-    return True
 
 
 def _errno_error(what: str) -> OSError:

@@ -26,7 +26,6 @@ import gc
 import os
 import selectors
 import signal
-import stat
 import sys
 import tempfile
 import time
@@ -35,24 +34,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import harness, isolation
+from grader import child_setup, harness, isolation
+from grader.child import STARTUP_GRACE, Child, read_tail
 from grader.cleanup import remove_tree
 from grader.wire import (
     TRUSTED_DTYPES,
     FrameReader,
-    WireError,
     decode_array,
     encode_frame,
     read_frame,
-    split_result,
 )
 
 # What one child may send: enough for every part's outputs, never enough to exhaust the grader.
 MAX_FRAME_PAYLOAD = 8 * harness.MAX_ELEMENTS
 MAX_CHILD_OUTPUT = 256 << 20
-# Time a child gets to fork, copy the submission and confine itself before its first part,
-# and between parts.
-STARTUP_GRACE = 10.0
 TAIL_BYTES = 2000
 # How often the runner reads the pipes of running children (see the module docstring).
 POLL_INTERVAL = 0.05
@@ -61,27 +56,6 @@ POLL_INTERVAL = 0.05
 PIPE_SIZE = 1 << 20
 # A job's frames are held until it is done, or until they pass this size.
 OUTBOX_BYTES = 4 << 20
-
-
-@dataclass
-class _Child:
-    job: int
-    pid: int
-    fd: int
-    workdir: Path
-    start: int
-    reader: FrameReader
-    deadline: float
-    part: int | None = None  # running (from its "layers" frame on), None before and after
-    done_parts: set[int] = field(default_factory=set)
-    killed: str | None = None
-    eof: bool = False
-    status: int | None = None
-    fatal: str | None = None
-    greeted: bool = False  # its first frame has arrived (see on_control)
-    pidfd: int | None = None  # readable when the process exits: wakes the loop at once
-    exited: bool = False  # its pidfd said so
-    watched: bool = False  # its pipe is in the selector (no pidfd, or it writes a lot)
 
 
 @dataclass
@@ -99,6 +73,8 @@ class Runner:
     def __init__(self, setup: dict[str, Any], cases: list[list[dict[str, Any]]], out_fd: int):
         self.parts: list[dict[str, Any]] = setup["parts"]
         self.cases = cases
+        self.time_limits = [float(part["time_limit"]) for part in self.parts]
+        self.n_cases = [len(cases[part["problem"]]) for part in self.parts]
         self.jobs = {j["id"]: _Job(j["id"], Path(j["source"])) for j in setup["jobs"]}
         self.parallel = max(1, int(setup["parallel"]))
         self.limits = isolation.Limits(**setup["limits"])
@@ -120,9 +96,9 @@ class Runner:
         self.confinement = isolation.Confinement.prepare(
             str(self.root), limits=self.limits, capabilities=self.capabilities
         )
-        harness.warm_up()
+        child_setup.warm_up()
         self.pending: deque[tuple[int, int]] = deque((j, 0) for j in self.jobs)
-        self.active: dict[int, _Child] = {}
+        self.active: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
 
     def send(self, job: _Job, header: dict[str, Any], payload: bytes = b"") -> None:
@@ -164,7 +140,7 @@ class Runner:
             )
         os.close(write_fd)
         os.set_blocking(read_fd, False)
-        child = _Child(
+        child = Child(
             job=job_id,
             pid=pid,
             fd=read_fd,
@@ -184,13 +160,13 @@ class Runner:
         if child.pidfd is None:
             self.watch(child)
 
-    def watch(self, child: _Child) -> None:
+    def watch(self, child: Child) -> None:
         """Wake the loop whenever ``child`` writes (no pidfd, or its pipe is filling up)."""
         if not child.watched and not child.eof:
             child.watched = True
             self.selector.register(child.fd, selectors.EVENT_READ, (child, "pipe"))
 
-    def kill(self, child: _Child, reason: str) -> None:
+    def kill(self, child: Child, reason: str) -> None:
         if child.killed is None:
             child.killed = reason
         # The child leads its own process group (setsid); kill the group and the child.
@@ -199,59 +175,7 @@ class Runner:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(child.pid, signal.SIGKILL)
 
-    def begin(self, child: _Child, part: int) -> None:
-        """``part`` starts running now (its time limit counts from here), or the last is done."""
-        if part < len(self.parts):
-            child.part = part
-            child.deadline = time.monotonic() + float(self.parts[part]["time_limit"])
-        else:
-            child.part = None
-            child.deadline = time.monotonic() + STARTUP_GRACE  # time to exit
-
-    def on_frame(self, child: _Child, header: dict[str, Any], payload: bytes) -> None:
-        kind = header.get("t")
-        part = header.get("part")
-        if kind != "result":
-            raise WireError(f"unexpected record {kind!r}")
-        if not isinstance(part, int) or part != child.part:
-            raise WireError(f"a result for part {part!r} while part {child.part!r} runs")
-        n_cases = len(self.cases[self.parts[part]["problem"]])
-        split_result(header, payload, n_cases)  # validates every length, dtype and shape
-        child.done_parts.add(part)
-        self.begin(child, part + 1)
-        self.send(
-            self.jobs[child.job],
-            {
-                "t": "result",
-                "job": child.job,
-                "part": part,
-                "failure": header.get("failure"),
-                "cases": header["cases"],
-            },
-            payload,
-        )
-
-    def on_control(self, child: _Child, header: dict[str, Any]) -> bool:
-        kind = header.get("t")
-        first, child.greeted = not child.greeted, True
-        # Student code can write to the result pipe too (tests/hostile/forge_frames.py). Only
-        # the harness's first frame, sent before any student code runs, may be a control
-        # frame: a later "layers" would forge the report's isolation field, a later "fatal"
-        # the messages of the parts after it.
-        if kind in ("layers", "fatal") and not first:
-            raise WireError(f"a {kind!r} record after the first")
-        if kind == "layers":
-            layers = header.get("layers")
-            if isinstance(layers, list):
-                self.jobs[child.job].layers = [str(x)[:40] for x in layers[:10]]
-            self.begin(child, child.start)  # the sandbox is up: the first part starts
-            return True
-        if kind == "fatal":
-            child.fatal = str(header.get("message", "the sandbox could not start"))[:500]
-            return True
-        return False
-
-    def on_readable(self, child: _Child) -> None:
+    def on_readable(self, child: Child) -> None:
         """Read what ``child`` has written so far (the pipe is non-blocking)."""
         received = 0
         while not child.eof:
@@ -271,21 +195,21 @@ class Runner:
         if received >= 1 << 16:
             self.watch(child)  # it writes a lot: read as it writes rather than once per poll
 
-    def close_pipe(self, child: _Child) -> None:
+    def close_pipe(self, child: Child) -> None:
         child.eof = True
         if child.watched:
             self.selector.unregister(child.fd)
         os.close(child.fd)
 
-    def feed(self, child: _Child, data: bytes) -> bool:
-        """Handle the frames in ``data``; False when the bytes are corrupt or hostile."""
-        try:
-            for header, payload in child.reader.feed(data):
-                if not self.on_control(child, header):
-                    self.on_frame(child, header, payload)
-        except (WireError, ValueError, TypeError, KeyError, RecursionError):
-            return False
-        return True
+    def feed(self, child: Child, data: bytes) -> bool:
+        """Forward the results in ``data``; False when the bytes are corrupt or hostile."""
+        results, ok = child.receive(data, self.time_limits, self.n_cases)
+        job = self.jobs[child.job]
+        if child.layers is not None:
+            job.layers = child.layers
+        for header, payload in results:
+            self.send(job, header, payload)
+        return ok
 
     def reap(self) -> None:
         for pid, child in list(self.active.items()):
@@ -307,7 +231,7 @@ class Runner:
                 del self.active[pid]
                 self.finish(child)
 
-    def drain(self, child: _Child) -> None:
+    def drain(self, child: Child) -> None:
         while not child.eof:
             try:
                 data = os.read(child.fd, 1 << 16)
@@ -320,26 +244,22 @@ class Runner:
             elif not self.feed(child, data):
                 child.killed = child.killed or "corrupt"
 
-    def finish(self, child: _Child) -> None:
+    def finish(self, child: Child) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(child.pid, signal.SIGKILL)  # anything the child left in its group
         job = self.jobs[child.job]
-        job.stdout += _tail(child.workdir / ".stdout")
-        job.stderr += _tail(child.workdir / ".stderr")
+        job.stdout += read_tail(child.workdir / ".stdout", TAIL_BYTES)
+        job.stderr += read_tail(child.workdir / ".stderr", TAIL_BYTES)
         remove_tree(child.workdir)  # not shutil.rmtree: see grader.cleanup
         if child.fatal is not None:
             self.send(job, {"t": "fatal", "job": child.job, "message": child.fatal})
             self.complete(job)
             return
-        unfinished = child.part
-        if unfinished is None:
-            # The child died between parts (or before its first): blame the next part not done.
-            todo = range(child.start, len(self.parts))
-            unfinished = next((p for p in todo if p not in child.done_parts), None)
+        unfinished = child.blamed_part(len(self.parts))
         if unfinished is None:
             self.complete(job)
             return
-        reason, detail = _classify(child.killed, child.status)
+        reason, detail = child.outcome()
         self.send(
             job,
             {
@@ -406,44 +326,6 @@ class Runner:
         finally:
             for child in self.active.values():
                 self.kill(child, "aborted")
-
-
-def _tail(path: Path) -> str:
-    """The end of a file the child wrote, read without trusting it: the child may have put a
-    symlink, a FIFO or a directory there instead (O_NOFOLLOW, O_NONBLOCK, regular files only)."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return ""
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return ""
-        os.lseek(fd, max(0, info.st_size - TAIL_BYTES), os.SEEK_SET)
-        return os.read(fd, TAIL_BYTES).decode("utf-8", "replace")
-    except OSError:
-        return ""
-    finally:
-        os.close(fd)
-
-
-def _classify(killed: str | None, status: int | None) -> tuple[str, str]:
-    if killed == "timeout":
-        return "timeout", "it ran past its time limit and was stopped"
-    if killed == "stalled":
-        return "timeout", "the process stopped responding between parts"
-    if killed == "corrupt":
-        return "crashed", "it wrote output the grader cannot read (too large or corrupt)"
-    if status is None:
-        return "crashed", "the process ended unexpectedly"
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        if sig in (signal.SIGXCPU, signal.SIGKILL):
-            return "timeout", f"it used up its CPU time ({signal.Signals(sig).name})"
-        name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
-        return "crashed", f"the process was killed by {name}"
-    code = os.WEXITSTATUS(status)
-    return "exited", f"the process exited with status {code} (sys.exit or os._exit in your code?)"
 
 
 def main() -> None:
