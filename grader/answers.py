@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from grader import yamlread
 from grader.cases import Case, build_cases
 from grader.graph import evaluate_graph
 from grader.runner import CallError, PartRun, SubmissionRun
@@ -92,7 +93,7 @@ def read_answers(path: Path, spec: AssignmentSpec) -> AnswerSheet:
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return AnswerSheet(error=f"{name} is larger than {MAX_FILE_BYTES >> 10} KiB")
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlread.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

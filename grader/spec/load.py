@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+from grader import yamlread
 from grader.errors import SpecError
 from grader.spec.model import (
     DEFAULT_CASES,
@@ -30,7 +31,7 @@ def load_spec(assignment_dir: str | Path, *, reference: str | Path | None = None
     if not path.is_file():
         raise SpecError(file, "", "no such file; an assignment folder needs an assignment.yaml")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlread.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
