@@ -121,7 +121,14 @@ class Runner:
 
     def spawn(self, job_id: int, start: int) -> None:
         job = self.jobs[job_id]
-        workdir = Path(tempfile.mkdtemp(prefix=f"s{job_id}-", dir=self.root))
+        # One name per child (a job restarts at a later part after a kill): the root is the
+        # grader's own 0700 folder, and Landlock keeps children out of it. Without Landlock a
+        # child could have put something there first: a random name then.
+        workdir = self.root / f"s{job_id}.{start}"
+        try:
+            workdir.mkdir(mode=0o700)
+        except OSError:
+            workdir = Path(tempfile.mkdtemp(prefix=f"s{job_id}-", dir=self.root))
         read_fd, write_fd = os.pipe()
         with contextlib.suppress(OSError):  # EPERM past the user's pipe quota: 64 KiB then
             fcntl.fcntl(write_fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
@@ -332,6 +339,10 @@ def main() -> None:
     # Keep the protocol on a private descriptor: a stray print() here must not corrupt it.
     out_fd = os.dup(1)
     os.dup2(2, 1)
+    # Room for several submissions' results: the runner should not wait for the grader to
+    # read before it can start the next child.
+    with contextlib.suppress(OSError):
+        fcntl.fcntl(out_fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
     stdin = sys.stdin.buffer
     first = read_frame(stdin, max_payload=0)
     if first is None:
