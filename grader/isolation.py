@@ -217,8 +217,10 @@ class Confinement:
         limits: Limits,
         capabilities: Capabilities,
         read_paths: Sequence[str] = (),
+        seccomp_program: bytes | None = None,
     ) -> Confinement:
-        """For children whose workdirs are made in ``root``. Irreversible for the calling
+        """For children whose workdirs are made in ``root``; ``seccomp_program`` is the filter
+        from ``compile_seccomp()`` if the caller has it already. Irreversible for the calling
         process too: sets no_new_privs, locks root's securebits and empties the capability
         bounding set (what exec could regain), which children inherit. None of them changes
         what the caller itself can do, as long as it never execs."""
@@ -228,7 +230,9 @@ class Confinement:
             static = _static_rules(tuple(read_paths))
             kept = [(path, access) for path, access in static if not _beneath(root, path)]
             rules = landlock.open_rules(capabilities.landlock_abi, [*kept, _DEV_NULL])
-        program = compile_seccomp() if capabilities.seccomp else None
+        program = None
+        if capabilities.seccomp:
+            program = seccomp_program if seccomp_program is not None else compile_seccomp()
         if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
             raise _errno_error("prctl(PR_SET_NO_NEW_PRIVS)")
         linux_caps.lock()
