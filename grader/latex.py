@@ -10,8 +10,9 @@ shared/notes/gradient-checking-and-latex.md, Part C). This is a small recursive-
     primary := letter | \\greek | number | (expr) | [expr] | {expr} | |expr| | \\frac{a}{b}
              | (\\tr | \\det | \\log | \\ln) (bracketed group | implicit product)
 
-so ``W^TWx`` is (W^T)(W)(x). The lexer drops ``\\left \\right \\big``, spacing
-(``\\, \\; \\! \\quad ~``), ``$`` and the font commands ``\\mathbf \\boldsymbol \\bm \\vec``.
+so ``W^TWx`` is (W^T)(W)(x). The lexer (``grader.latex_lexer``) drops ``\\left \\right \\big``,
+spacing (``\\, \\; \\! \\quad ~``), ``$`` and the font commands
+``\\mathbf \\boldsymbol \\bm \\vec``.
 
 Policies (each is something a student can run into, so each is stated here):
 - Only declared symbols: an unknown letter is an error with a did-you-mean, never a guess.
@@ -45,12 +46,25 @@ Not supported: norms, ``\\odot``, ``\\otimes``, diag/vec, primes as transposes, 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import sympy as sp
+
+from grader.latex_lexer import (
+    FRACS,
+    FUNCS,
+    GREEK,
+    INFIX,
+    KNOWN,
+    OPEN,
+    SUPPORTED,
+    TRANSPOSE,
+    LatexError,
+    Token,
+    tokenize,
+)
 
 __all__ = ["LatexError", "ParsedAnswer", "SymbolSpec", "evaluate", "parse_latex"]
 
@@ -66,14 +80,6 @@ class SymbolSpec:
     shape: tuple[str | int, ...] = ()
 
 
-class LatexError(ValueError):
-    """A student's answer cannot be read. The one-line message says what, where and the fix."""
-
-    def __init__(self, message: str, column: int | None = None) -> None:
-        super().__init__(message)
-        self.column = column
-
-
 @dataclass(frozen=True, slots=True)
 class ParsedAnswer:
     """The source, its sympy expression and its shape (() for a scalar) in declared dimensions."""
@@ -83,43 +89,9 @@ class ParsedAnswer:
     shape: tuple[str | int, ...]
 
 
-# TeX names a declared symbol may use ("alpha" is written \alpha). One string, not a 40-line list.
-_GREEK = frozenset(
-    """alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi
-    pi varpi rho varrho sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda
-    Xi Pi Sigma Upsilon Phi Psi Omega""".split()  # noqa: SIM905
-)
-_FUNCS = {"tr": "tr", "Tr": "tr", "trace": "tr", "det": "det", "log": "log", "ln": "log"}
-_FRACS = frozenset({"frac", "dfrac", "tfrac"})
-_INFIX = frozenset({"cdot", "times"})
-_TRANSPOSE = frozenset({"top", "intercal"})
-_OPEN = {"(": ")", "[": "]", "{": "}", "|": "|", "lbar": "|"}
-_KNOWN = sorted(
-    {*_GREEK, *_FUNCS, *_FRACS, *_INFIX, *_TRANSPOSE, "operatorname", "mathrm", "text", "mathbf"}
-    | {"boldsymbol", "bm", "left", "right", "quad"}
-)
-_SUPPORTED = (
-    r"Greek letters, \frac, \cdot, \times, ^T, ^\top, ^{-1}, \operatorname{tr}, \det, \log, \ln,"
-    r" |K|, \left( \right), \mathbf{W}, I_N"
-)
-_TOKEN = re.compile(
-    r"(?P<skip>\s+|~|\$|\\[,;:!> ]|\\(?:q?quad|displaystyle|mathbf|boldsymbol|bm|mathbfit|pmb|vec)"
-    r"(?![A-Za-z]))|(?P<size>\\(?:left|right|[bB]igg?[lrm]?)(?![A-Za-z]))"
-    r"|(?P<word>\\(?:operatorname|mathrm|mathsf|mathit|text|textrm)\s*\{\s*(?P<w>[A-Za-z]+)\s*\})"
-    r"|(?P<cmd>\\(?:[A-Za-z]+|.))|(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<letter>[A-Za-z])"
-    r"|(?P<punct>[-+*/^_()[\]{}|])"
-)
 _FREE = sp.Symbol("_unsized", integer=True, positive=True)
 _UNSIZED_I = sp.MatrixSymbol("I", _FREE, _FREE)  # an identity whose size is not known yet
 _ANY: Shape = ("?", "?")  # the shape of an expression built only from scalars and unsized I
-
-
-@dataclass(frozen=True, slots=True)
-class _Tok:
-    kind: str  # "letter", "num", "cmd", "lbar", "rbar", or the punctuation character itself
-    text: str  # the letter, the digits, or the command name without its backslash
-    start: int  # 0-based offsets into the source; the column is start + 1
-    end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,41 +120,6 @@ def _square(shape: Shape) -> bool:
     return len(shape) == 2 and shape != _ANY and shape[0] == shape[1]
 
 
-def _tokenize(src: str) -> list[_Tok]:
-    toks: list[_Tok] = []
-    side, pos = "", 0  # side: "l" or "r" after \left, \bigr, ...: tells | openers from closers
-    while pos < len(src):
-        if (m := _TOKEN.match(src, pos)) is None:
-            hint = {"'": "write a transpose as ^T", "=": "give only the expression"}.get(src[pos])
-            col = pos + 1
-            raise LatexError(f"unexpected {src[pos]!r} at column {col}; {hint or 'remove it'}", col)
-        kind, text, start, pos = m.lastgroup or "", m.group(), m.start(), m.end()
-        if kind == "size":
-            side = (
-                "l" if text.endswith(("left", "l")) else "r" if text.endswith(("ght", "r")) else ""
-            )
-        if kind in ("skip", "size"):
-            continue
-        if kind == "word":
-            word = m.group("w")
-            if len(word) > 1 and word not in _FUNCS and word.lower() not in _FUNCS:
-                col = start + 1
-                raise LatexError(
-                    f"unknown operator {text} at column {col}; supported: tr, det, log", col
-                )
-            kind, text = ("letter", word) if len(word) == 1 else ("cmd", word.lower())
-        elif kind == "cmd":
-            text = text[1:]
-            if text in ("lvert", "rvert", "vert"):
-                kind, side = "punct", text[0] if text[0] != "v" else side
-        if kind == "punct":
-            text = "|" if text.endswith("vert") else text
-            kind = {"l": "lbar", "r": "rbar"}.get(side, "|") if text == "|" else text
-        toks.append(_Tok(kind, text, start, pos))
-        side = ""
-    return toks
-
-
 def _symbol_table(symbols: Mapping[str, SymbolSpec]) -> tuple[dict[str, _Val], set[Dim]]:
     """Validate the caller's declarations up front, so a bad spec is never blamed on a student."""
     table: dict[str, _Val] = {}
@@ -191,7 +128,7 @@ def _symbol_table(symbols: Mapping[str, SymbolSpec]) -> tuple[dict[str, _Val], s
             raise TypeError(f"symbols[{key!r}]: expected SymbolSpec, got {type(spec).__name__}")
         name, shape = spec.name, tuple(spec.shape)
         if key != name or not (
-            (len(name) == 1 and name.isascii() and name.isalpha()) or name in _GREEK
+            (len(name) == 1 and name.isascii() and name.isalpha()) or name in GREEK
         ):
             raise ValueError(
                 f"symbols[{key!r}].name={name!r}: expected the key itself, a single letter or a "
@@ -218,7 +155,7 @@ class _Parser:
 
     def __init__(self, src: str, table: dict[str, _Val], dims: set[Dim]) -> None:
         self.src, self.table, self.dims = src, table, dims
-        self.toks, self.i, self.bars = _tokenize(src), 0, 0
+        self.toks, self.i, self.bars = tokenize(src), 0, 0
 
     def fail(self, message: str, col: int) -> NoReturn:
         raise LatexError(message.replace("@", f"at column {col}", 1), col)
@@ -232,18 +169,18 @@ class _Parser:
     def peek(self, *kinds: str) -> bool:
         return self.i < len(self.toks) and self.toks[self.i].kind in kinds
 
-    def next(self, what: str) -> _Tok:
+    def next(self, what: str) -> Token:
         if self.i >= len(self.toks):
             self.fail(f"incomplete answer: expected {what} @", len(self.src) + 1)
         self.i += 1
         return self.toks[self.i - 1]
 
-    def split_digit(self, k: int) -> _Tok:
+    def split_digit(self, k: int) -> Token:
         """TeX reads one digit in ``x^23`` and ``\\frac12``; the rest stays for later."""
-        t = self.toks[k] if k < len(self.toks) else _Tok("", "", 0, 0)
+        t = self.toks[k] if k < len(self.toks) else Token("", "", 0, 0)
         if t.kind == "num" and len(t.text) > 1 and t.text[0].isdigit():
-            rest = _Tok("num", t.text[1:], t.start + 1, t.end)
-            self.toks[k : k + 1] = [_Tok("num", t.text[0], t.start, t.start + 1), rest]
+            rest = Token("num", t.text[1:], t.start + 1, t.end)
+            self.toks[k : k + 1] = [Token("num", t.text[0], t.start, t.start + 1), rest]
         return self.toks[k] if k < len(self.toks) else t
 
     def parse(self) -> _Val:
@@ -275,12 +212,12 @@ class _Parser:
         v = self.factor()
         while self.i < len(self.toks):
             t = self.toks[self.i]
-            infix = t.kind in ("*", "/") or (t.kind == "cmd" and t.text in _INFIX)
+            infix = t.kind in ("*", "/") or (t.kind == "cmd" and t.text in INFIX)
             if explicit and infix:
                 self.i += 1
                 v = self.divide(v, self.factor()) if t.kind == "/" else self.mul(v, self.factor())
             elif (
-                (t.kind == "cmd" and t.text not in _INFIX and t.text not in _TRANSPOSE)
+                (t.kind == "cmd" and t.text not in INFIX and t.text not in TRANSPOSE)
                 or t.kind in ("letter", "num", "(", "[", "{", "lbar")
                 or (t.kind == "|" and not self.bars)  # inside |...| a bare | closes
             ):
@@ -298,34 +235,34 @@ class _Parser:
 
     def primary(self) -> _Val:
         t = self.next("a symbol, a number or (")
-        if t.kind == "letter" or (t.kind == "cmd" and t.text in _GREEK):
+        if t.kind == "letter" or (t.kind == "cmd" and t.text in GREEK):
             return self.symbol(t)
         if t.kind == "num":
             return _Val(sp.Rational(t.text), (), t.start, t.end)
-        if t.kind in _OPEN:
+        if t.kind in OPEN:
             bars, self.bars = self.bars, (self.bars + 1 if t.text == "|" else 0)
             v, self.bars = self.expr(), bars
-            want = ("|", "rbar") if t.text == "|" else (_OPEN[t.kind],)
+            want = ("|", "rbar") if t.text == "|" else (OPEN[t.kind],)
             if not self.peek(*want):
                 self.unclosed(t)
             v = _Val(v.expr, v.shape, t.start, self.next(")").end)
             return self.apply("abs", v, t) if t.text == "|" else v
-        if t.kind == "cmd" and t.text in _FRACS:
+        if t.kind == "cmd" and t.text in FRACS:
             self.split_digit(self.i)
             num = self.primary()
             self.split_digit(self.i)
             den = self.primary()
             return self.divide(_Val(num.expr, num.shape, t.start, num.end), den)
-        if t.kind == "cmd" and t.text in _FUNCS:
-            arg = self.primary() if self.peek(*_OPEN) else self.term(explicit=False)
-            return self.apply(_FUNCS[t.text], arg, t)
-        if t.kind == "cmd" and t.text not in _KNOWN:
-            close = difflib.get_close_matches(t.text, _KNOWN, n=1)
+        if t.kind == "cmd" and t.text in FUNCS:
+            arg = self.primary() if self.peek(*OPEN) else self.term(explicit=False)
+            return self.apply(FUNCS[t.text], arg, t)
+        if t.kind == "cmd" and t.text not in KNOWN:
+            close = difflib.get_close_matches(t.text, KNOWN, n=1)
             mean = f"did you mean \\{close[0]}? " if close else ""
-            self.fail(f"unknown command \\{t.text} @; {mean}supported: {_SUPPORTED}", t.start + 1)
+            self.fail(f"unknown command \\{t.text} @; {mean}supported: {SUPPORTED}", t.start + 1)
         self.fail(f"unexpected {self.src[t.start : t.end]} @; expected a symbol or (", t.start + 1)
 
-    def unclosed(self, t: _Tok) -> NoReturn:
+    def unclosed(self, t: Token) -> NoReturn:
         if self.i < len(self.toks) and not self.peek(")", "]", "}", "rbar", "|"):
             bad = self.toks[self.i]
             self.fail(f"unexpected {self.src[bad.start : bad.end]} @", bad.start + 1)
@@ -333,12 +270,12 @@ class _Parser:
         if self.i < len(self.toks):
             bad = self.toks[self.i]
             where = f"is closed by {bad.text} at column {bad.start + 1}"
-        self.fail(f"unbalanced parentheses: {t.text} @ {where}; add {_OPEN[t.kind]}", t.start + 1)
+        self.fail(f"unbalanced parentheses: {t.text} @ {where}; add {OPEN[t.kind]}", t.start + 1)
 
-    def symbol(self, t: _Tok) -> _Val:
+    def symbol(self, t: Token) -> _Val:
         name = t.text
         alias = name[3:] if name.startswith("var") else f"var{name}"
-        found = self.table.get(name) or (self.table.get(alias) if name in _GREEK else None)
+        found = self.table.get(name) or (self.table.get(alias) if name in GREEK else None)
         if found is not None:
             return _Val(found.expr, found.shape, t.start, t.end)
         if name == "I":
@@ -398,7 +335,7 @@ class _Parser:
             )
         return _Val(num.expr / den.expr, num.shape, num.start, den.end)
 
-    def add(self, a: _Val, b: _Val, op: _Tok) -> _Val:
+    def add(self, a: _Val, b: _Val, op: Token) -> _Val:
         if a.shape == _ANY and _square(b.shape):
             a = self.sized(a, b.shape[0])
         if b.shape == _ANY and _square(a.shape):
@@ -422,14 +359,14 @@ class _Parser:
         expr = a.expr - b.expr if op.kind == "-" else a.expr + b.expr
         return _Val(expr, a.shape, a.start, b.end)
 
-    def superscript(self, v: _Val, caret: _Tok) -> _Val:
+    def superscript(self, v: _Val, caret: Token) -> _Val:
         braced = self.peek("{")
         self.i += braced
         neg = braced and self.peek("-")
         self.i += neg
         body = self.split_digit(self.i)
         self.next("a superscript such as T or {-1}")
-        transpose = body.text in _TRANSPOSE if body.kind == "cmd" else body.text == "T"
+        transpose = body.text in TRANSPOSE if body.kind == "cmd" else body.text == "T"
         power = 1 if transpose else int(body.text) if body.text.isdigit() else None
         close = self.next("}") if braced else body
         if power is None or close.kind not in ("}", body.kind):
@@ -446,7 +383,7 @@ class _Parser:
             expr, shape = expr.T, shape[::-1]
         return _Val(expr, shape, v.start, close.end)
 
-    def subscript(self, v: _Val, under: _Tok) -> _Val:
+    def subscript(self, v: _Val, under: Token) -> _Val:
         col = under.start + 1
         if v.expr != _UNSIZED_I and not isinstance(v.expr, sp.Identity):
             text = self.src[v.start : v.end]
@@ -470,7 +407,7 @@ class _Parser:
             self.fail(f"I is declared as {_fmt(v.shape)} but written as I_{name} @", col)
         return self.sized(_Val(_UNSIZED_I, _ANY, v.start, end), d)
 
-    def apply(self, func: str, v: _Val, t: _Tok) -> _Val:
+    def apply(self, func: str, v: _Val, t: Token) -> _Val:
         """\\tr, \\det, \\log and |.|; a scalar passes through \\tr and \\det unchanged."""
         col, v = t.start + 1, self.scalar(v) if func in ("log", "abs") else v
         if v.shape == _ANY:
