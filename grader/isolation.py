@@ -32,7 +32,6 @@ __all__ = [
     "compile_seccomp",
     "minimal_env",
     "probe",
-    "warm_up",
 ]
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -227,6 +226,9 @@ class Confinement:
         rules: list[tuple[int, int]] = []
         if capabilities.landlock_abi:
             root = os.path.realpath(root)
+            for path in read_paths:
+                if _beneath(root, os.path.realpath(path)):
+                    raise ValueError(f"read_paths: {path!r} contains the workdirs' folder")
             static = _static_rules(tuple(read_paths))
             kept = [(path, access) for path, access in static if not _beneath(root, path)]
             rules = landlock.open_rules(capabilities.landlock_abi, [*kept, _DEV_NULL])
@@ -350,8 +352,9 @@ def _static_rules(read_paths: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
 
 
 def _landlock_rules(workdir: str, read_paths: Sequence[str]) -> list[tuple[str, int]]:
-    """The static read-only rules (computed once; the runner warms this cache before it forks,
-    see ``warm_up``) minus any that would contain this child's workdir, plus the workdir."""
+    """The static read-only rules (computed once per process) minus any that would contain
+    this child's workdir, plus the workdir. ``Confinement.prepare`` does the same once for
+    every child of a runner."""
     for path in read_paths:
         if _beneath(workdir, os.path.realpath(path)):
             raise ValueError(f"read_paths: {path!r} contains the workdir")
@@ -359,12 +362,6 @@ def _landlock_rules(workdir: str, read_paths: Sequence[str]) -> list[tuple[str, 
         (p, access) for p, access in _static_rules(tuple(read_paths)) if not _beneath(workdir, p)
     ]
     return [*rules, _DEV_NULL, (workdir, _WORKDIR)]
-
-
-def warm_up(read_paths: Sequence[str] = ()) -> None:
-    """Compute what every child would otherwise compute again (the Landlock path list: ~20
-    realpath/stat calls); call it in the runner before forking."""
-    _static_rules(tuple(read_paths))
 
 
 def _beneath(path: str, root: str) -> bool:
