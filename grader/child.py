@@ -45,7 +45,8 @@ class Child:
     layers: list[str] | None = None  # from its "layers" frame
     fatal: str | None = None  # from its "fatal" frame
     greeted: bool = False  # its first frame has arrived
-    killed: str | None = None  # timeout | stalled | corrupt | aborted, once the runner kills it
+    killed: str | None = None  # timeout | stalled | corrupt | quota | aborted: the runner killed it
+    note: str = ""  # what the runner found, for the report (quota: what was over budget)
     eof: bool = False
     status: int | None = None  # from waitpid
     pidfd: int | None = None  # readable when the process exits: wakes the runner at once
@@ -137,6 +138,8 @@ class Child:
             return "timeout", "the process stopped responding between parts"
         if killed == "corrupt":
             return "crashed", "it wrote output the grader cannot read (too large or corrupt)"
+        if killed == "quota":
+            return "crashed", f"it left {self.note} in its working folder, over the limit"
         if status is None:
             return "crashed", "the process ended unexpectedly"
         if os.WIFSIGNALED(status):

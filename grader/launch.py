@@ -32,11 +32,40 @@ def _zygote_env() -> dict[str, str]:
     return env
 
 
+# Workdirs in memory when there is room: a child creates and removes a handful of files, and
+# on a disk filesystem that churn slows every file created after it (measured on a journal-less
+# ext4: 0.3-0.7 ms per file, the grader's reports included). grader.quota bounds what a child
+# may leave there.
+RAM_FOLDER = "/dev/shm"
+RAM_FOLDER_MIN_FREE = 2 << 30
+
+
+def _workdirs_base() -> str | None:
+    """/dev/shm when it is a tmpfs with room to spare, else None (the system's temp folder).
+    An explicit TMPDIR wins."""
+    if os.environ.get("TMPDIR"):
+        return None
+    try:
+        with open("/proc/self/mounts", encoding="utf-8") as mounts:
+            tmpfs = any(
+                line.split()[1:3] == [RAM_FOLDER, "tmpfs"] for line in mounts if line.strip()
+            )
+        st = os.statvfs(RAM_FOLDER)
+    except (OSError, IndexError):
+        return None
+    room = st.f_bavail * st.f_frsize
+    if not tmpfs or room < RAM_FOLDER_MIN_FREE or not os.access(RAM_FOLDER, os.W_OK | os.X_OK):
+        return None
+    return RAM_FOLDER
+
+
 class RunnerProcess:
     """The sandbox runner process, started and waiting for its setup on stdin."""
 
     def __init__(self) -> None:
-        self._root = tempfile.TemporaryDirectory(prefix="grader-run-", ignore_cleanup_errors=True)
+        self._root = tempfile.TemporaryDirectory(
+            prefix="grader-run-", dir=_workdirs_base(), ignore_cleanup_errors=True
+        )
         self.root = self._root.name
         cwd = os.path.join(self.root, "runner")
         os.mkdir(cwd)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader import child_setup, harness, isolation
+from grader import child_setup, harness, isolation, quota
 from grader.child import STARTUP_GRACE, Child, read_tail
 from grader.cleanup import remove_tree
 from grader.wire import (
@@ -106,6 +106,7 @@ class Runner:
             seccomp_program=seccomp_program,
         )
         child_setup.warm_up()
+        self.quota = quota.Watch.start(str(self.root))
         self.pending: deque[tuple[int, int]] = deque((j, 0) for j in self.jobs)
         self.active: dict[int, Child] = {}
         self.selector = selectors.DefaultSelector()
@@ -304,6 +305,18 @@ class Runner:
         )
         self.flush(job)
 
+    def enforce_quota(self) -> None:
+        """Kill the running children whose folders are over budget (see ``grader.quota``)."""
+        if not self.quota.grown():
+            return
+        for child in self.active.values():
+            if child.status is None and child.killed is None:
+                why = quota.over_budget(str(child.workdir))
+                if why is not None:
+                    child.note = why
+                    self.kill(child, "quota")
+        self.quota.rebase()
+
     # ------------------------------------------------------------------ main loop
 
     def run(self) -> None:
@@ -321,6 +334,7 @@ class Runner:
                 if now >= next_poll:
                     for child in self.active.values():
                         self.on_readable(child)
+                    self.enforce_quota()
                     next_poll = now + POLL_INTERVAL
                 for child in self.active.values():
                     if child.status is None and now >= child.deadline:

@@ -252,6 +252,13 @@ CASES: dict[str, Hostile] = {
         needs=missing(seccomp=True),
     ),
     "lazy_threads": Hostile("gplvm", {}),
+    "fill_folder": Hostile(
+        "autoencoder",
+        {
+            "grad_W": (("crashed",), "more than 256 MiB of files"),
+            "grad_W_via_a": (("crashed",), "more than 20000 files and folders"),
+        },
+    ),
 }
 RUN = [name for name, case in CASES.items() if not case.needs]
 
