@@ -8,12 +8,15 @@ A leaf: stdlib only.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import resource
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["clean_sys_path", "copy_submission", "redirect_fds", "warm_up"]
 
@@ -126,6 +129,28 @@ def _interpreter_paths() -> tuple[str, ...]:
 
 
 def warm_up() -> None:
-    """Do once in the runner, right before it forks, what every child would otherwise repeat."""
+    """Do once in the runner, right before it forks, what every child would otherwise repeat
+    (children inherit all three)."""
     _interpreter_paths()
     _prune_import_finders()
+    _lenient_copies()
+
+
+def _lenient_copies() -> None:
+    """Let ``shutil.copy``, ``copy2`` and ``copytree`` work in the sandbox. After a file's
+    bytes they copy its mode, times and extended attributes, calls the seccomp layer refuses
+    (chmod, utime and setxattr would reach files outside the workdir too, which Landlock does
+    not cover). Correct code that copies a file must not lose its credit over that: the
+    metadata step is skipped when refused. ``os.chmod`` itself still raises."""
+    copymode, copystat = shutil.copymode, shutil.copystat
+
+    def lenient_copymode(src: Any, dst: Any, *, follow_symlinks: bool = True) -> None:
+        with contextlib.suppress(PermissionError):
+            copymode(src, dst, follow_symlinks=follow_symlinks)
+
+    def lenient_copystat(src: Any, dst: Any, *, follow_symlinks: bool = True) -> None:
+        with contextlib.suppress(PermissionError):
+            copystat(src, dst, follow_symlinks=follow_symlinks)
+
+    shutil.copymode = lenient_copymode
+    shutil.copystat = lenient_copystat

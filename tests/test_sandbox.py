@@ -252,6 +252,7 @@ CASES: dict[str, Hostile] = {
         needs=missing(seccomp=True),
     ),
     "lazy_threads": Hostile("gplvm", {}),
+    "copies_files": Hostile("autoencoder", {}, needs=missing(seccomp=True)),
     "fill_folder": Hostile(
         "autoencoder",
         {
