@@ -154,7 +154,8 @@ def apply_isolation(
     read_paths: Sequence[str] = (),
     seccomp_program: bytes | None = None,
 ) -> tuple[str, ...]:
-    """Irreversibly confine the calling process (a freshly forked, single-threaded child).
+    """Irreversibly confine the calling process (a freshly forked, single-threaded child):
+    ``Confinement.prepare`` and ``apply`` at once.
 
     ``seccomp_program`` is the filter from ``compile_seccomp()``, compiled once before forking;
     without it the filter is compiled here.
@@ -167,40 +168,28 @@ def apply_isolation(
     workdir = os.path.realpath(workdir)
     if not os.path.isdir(workdir):
         raise NotADirectoryError(errno.ENOTDIR, "apply_isolation: workdir is no directory", workdir)
-    rules = _landlock_rules(workdir, read_paths) if capabilities.landlock_abi else []
     if capabilities.landlock_abi or capabilities.seccomp:
         _require_single_thread()
-    # /tmp and ~ are out of reach now; keep tempfile and expanduser working inside the workdir.
-    os.environ["HOME"] = os.environ["TMPDIR"] = workdir
-    if "tempfile" in sys.modules:
-        sys.modules["tempfile"].tempdir = workdir
-
-    active = ["rlimits"]
-    _apply_rlimits(limits)
-    # no_new_privs even with no other layer: exec of a setuid binary then grants nothing.
-    if _libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
-        raise _errno_error("prctl(PR_SET_NO_NEW_PRIVS)")
-    if capabilities.landlock_abi:
-        landlock.restrict_self(capabilities.landlock_abi, rules)
-        active.append("landlock")
-    linux_caps.lock()
-    if linux_caps.clear():
-        active.append("caps")
-    if capabilities.seccomp:
-        seccomp.apply_filter(seccomp_program)
-        active.append("seccomp")
-    return tuple(active)
+    # The workdir is its own root: the static rules that contain it are dropped.
+    confinement = Confinement.prepare(
+        workdir,
+        limits=limits,
+        capabilities=capabilities,
+        read_paths=read_paths,
+        seccomp_program=seccomp_program,
+    )
+    return confinement.apply(workdir)
 
 
 @dataclass(frozen=True, slots=True)
 class Confinement:
     """What every child of a runner applies to itself, prepared once by the runner.
 
-    ``apply_isolation`` spends ~1.5 ms per child preparing as much as applying: resolving
-    paths, opening them, building ctypes structures, dropping 41 capabilities one call at a
-    time, each step touching (and so copying) pages shared with the runner. A runner calls
-    ``prepare`` before it forks; each child then calls ``apply`` with its workdir and makes
-    only the syscalls. Same layers, same rules, in the same order as ``apply_isolation``.
+    Preparing costs as much as applying: resolving paths, opening them, building ctypes
+    structures, dropping 41 capabilities one call at a time; in a child, each step touches (and
+    so copies) pages shared with the runner (~1.5 ms in all). A runner calls ``prepare`` once
+    before it forks; each child then calls ``apply`` with its workdir and makes only the
+    syscalls (~0.8 ms). ``apply_isolation`` does both in one process.
     """
 
     capabilities: Capabilities
@@ -228,7 +217,7 @@ class Confinement:
             root = os.path.realpath(root)
             for path in read_paths:
                 if _beneath(root, os.path.realpath(path)):
-                    raise ValueError(f"read_paths: {path!r} contains the workdirs' folder")
+                    raise ValueError(f"read_paths: {path!r} contains the workdir(s)")
             static = _static_rules(tuple(read_paths))
             kept = [(path, access) for path, access in static if not _beneath(root, path)]
             rules = landlock.open_rules(capabilities.landlock_abi, [*kept, _DEV_NULL])
@@ -306,16 +295,11 @@ def _rlimit_values(limits: Limits) -> list[tuple[int, int]]:
     return values
 
 
-def _apply_rlimits(limits: Limits) -> None:
-    for which, value in _rlimit_values(limits):
-        resource.setrlimit(which, (value, value))
-
-
 @functools.lru_cache(maxsize=8)
 def _static_rules(read_paths: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
     """Read-only: the stdlib, lib-dynload, numpy's site-packages, system libraries, `read_paths`.
     Never a directory that contains the grader's cwd or source tree, or any other sys.path
-    entry (`_landlock_rules` also drops those containing the child's workdir)."""
+    entry (`Confinement.prepare` also drops those containing the workdirs)."""
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
     prefixes.add(os.path.realpath(sys.base_exec_prefix))
     python_dirs = {os.path.dirname(os.path.realpath(os.__file__))}
@@ -349,19 +333,6 @@ def _static_rules(read_paths: tuple[str, ...]) -> tuple[tuple[str, int], ...]:
             )
         rules.append((real, _RO))
     return tuple(rules)
-
-
-def _landlock_rules(workdir: str, read_paths: Sequence[str]) -> list[tuple[str, int]]:
-    """The static read-only rules (computed once per process) minus any that would contain
-    this child's workdir, plus the workdir. ``Confinement.prepare`` does the same once for
-    every child of a runner."""
-    for path in read_paths:
-        if _beneath(workdir, os.path.realpath(path)):
-            raise ValueError(f"read_paths: {path!r} contains the workdir")
-    rules = [
-        (p, access) for p, access in _static_rules(tuple(read_paths)) if not _beneath(workdir, p)
-    ]
-    return [*rules, _DEV_NULL, (workdir, _WORKDIR)]
 
 
 def _beneath(path: str, root: str) -> bool:

@@ -2,8 +2,10 @@
 
 Built with libseccomp (through ``pyseccomp``) once, in the sandbox runner before it forks
 (``compile_seccomp``); each child patches its own pid into the program and loads it with
-prctl(), which takes microseconds where compiling takes ~2 ms. ``grader.isolation`` applies it
-as the last layer and ``probe`` asks, without loading anything, whether it is available.
+prctl() (``Filter``), which takes microseconds where compiling takes ~2 ms. The filter allows
+everything but the syscalls below; descriptors already open (the result pipe) keep working.
+``grader.isolation`` applies it as the last layer and ``probe`` asks, without loading
+anything, whether it is available.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import struct
 import tempfile
 from typing import Any
 
-__all__ = ["Filter", "apply_filter", "compile_seccomp", "unavailable_reason"]
+__all__ = ["Filter", "compile_seccomp", "unavailable_reason"]
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _PR_GET_SECCOMP = 21
@@ -31,11 +33,6 @@ def _errno_error(what: str) -> OSError:
 def unavailable_reason() -> str:
     """Why seccomp filters cannot be used here ("" when they can). Loads no filter."""
     return _probe_seccomp_userland() or _probe_seccomp_kernel()
-
-
-def apply_filter(program: bytes | None = None) -> None:
-    """Confine the calling (single-threaded) process; see ``compile_seccomp``."""
-    _apply_seccomp(program)
 
 
 @functools.lru_cache(maxsize=1)
@@ -214,11 +211,3 @@ class Filter:
             struct.pack_into("=I", self._buffer, offset, pid)
         if _libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(self._fprog), 0, 0):
             raise _errno_error("prctl(PR_SET_SECCOMP)")
-
-
-def _apply_seccomp(program: bytes | None = None) -> None:
-    """Default allow, deny the syscalls above. Existing fds (the result pipe) keep working."""
-    if program is not None:
-        Filter(program).load(os.getpid())
-    else:
-        _build_filter(os.getpid()).load()
