@@ -101,10 +101,8 @@ _pruned = [0]
 def _prune_import_finders() -> None:
     """Forget the finders of directories outside the interpreter's own. In the runner: freeing
     them in every child would copy the pages they sit on."""
-    roots = [os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)]
     for entry in list(sys.path_importer_cache):
-        path = os.path.realpath(entry)
-        if not any(path == root or path.startswith(root + os.sep) for root in roots):
+        if not _in_interpreter(entry):
             del sys.path_importer_cache[entry]
     _pruned[0] = len(sys.path_importer_cache)
 
@@ -113,19 +111,18 @@ def _prune_import_finders() -> None:
 def _interpreter_paths() -> tuple[str, ...]:
     """sys.path entries under the interpreter's prefixes (computed once: the runner warms this
     before forking, see ``warm_up``)."""
-    roots = {
-        Path(sys.base_prefix).resolve(),
-        Path(sys.prefix).resolve(),
-        Path(sys.exec_prefix).resolve(),
-    }
-    keep = []
-    for entry in sys.path:
-        if not entry:
-            continue
-        resolved = Path(entry).resolve()
-        if any(resolved == root or root in resolved.parents for root in roots):
-            keep.append(entry)
-    return tuple(keep)
+    return tuple(entry for entry in sys.path if entry and _in_interpreter(entry))
+
+
+def _in_interpreter(path: str) -> bool:
+    """Is ``path`` (resolved) one of the interpreter's prefixes or beneath one?"""
+    resolved = os.path.realpath(path)
+    return any(resolved == root or resolved.startswith(root + os.sep) for root in _roots())
+
+
+@functools.lru_cache(maxsize=1)
+def _roots() -> tuple[str, ...]:
+    return tuple({os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)})
 
 
 def warm_up() -> None:
