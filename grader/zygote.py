@@ -83,8 +83,7 @@ class Runner:
         self.n_cases = [len(cases[part["problem"]]) for part in self.parts]
         self.jobs = {j["id"]: _Job(j["id"], Path(j["source"])) for j in setup["jobs"]}
         self.parallel = max(1, int(setup["parallel"]))
-        self.limits = isolation.Limits(**setup["limits"])
-        self.capabilities = isolation.Capabilities(
+        capabilities = isolation.Capabilities(
             landlock_abi=setup["capabilities"]["landlock_abi"],
             seccomp=setup["capabilities"]["seccomp"],
             reasons=tuple(setup["capabilities"]["reasons"]),
@@ -101,8 +100,8 @@ class Runner:
         # Landlock rules opened, the cleaned sys.path computed.
         self.confinement = isolation.Confinement.prepare(
             str(self.root),
-            limits=self.limits,
-            capabilities=self.capabilities,
+            limits=isolation.Limits(**setup["limits"]),
+            capabilities=capabilities,
             seccomp_program=seccomp_program,
         )
         child_setup.warm_up()
@@ -341,8 +340,7 @@ class Runner:
                         self.on_readable(child)  # its result may be waiting in the pipe
                         if now >= child.deadline:
                             self.kill(child, "timeout" if child.part is not None else "stalled")
-                wake = min((c.deadline for c in self.active.values()), default=next_poll)
-                wake = min(wake, next_poll)
+                wake = min([next_poll, *(c.deadline for c in self.active.values())])
                 if any(c.pidfd is None for c in self.active.values()):
                     wake = min(wake, now + 0.005)  # nothing wakes the loop when these exit
                 timeout = max(0.0, wake - now)
