@@ -246,12 +246,13 @@ def _run_part(
     # The report shows one traceback per part: the first public case's that is not
     # NotImplementedError (grader.scoring picks the same). Formatting one costs ~0.2 ms (the
     # source lines, column carets), so the other cases send none.
-    traced = [False]
+    traced = False
 
     def trace(exc: BaseException, k: int) -> str:
-        if traced[0] or k >= part["public"] or isinstance(exc, NotImplementedError):
+        nonlocal traced
+        if traced or k >= part["public"] or isinstance(exc, NotImplementedError):
             return ""
-        traced[0] = True
+        traced = True
         return _trim_traceback(exc, workdir)
 
     for k, inputs in enumerate(cases):
